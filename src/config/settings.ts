@@ -1,0 +1,140 @@
+/**
+ * Every app setting Cutover reads, in one table: its zod schema, whether it is required, and what it is for.
+ * This table is the single source of truth for the README's settings section, `local.settings.sample.json` and
+ * the app settings that `infra/main.bicep` sets (a test compares them).
+ *
+ * Only `composition.ts` and the HTTP health function read settings; orchestrators never do.
+ */
+import { z } from "zod";
+
+export interface SettingSpec {
+  readonly schema: z.ZodType;
+  readonly description: string;
+  /** Set by the Bicep template in Azure (false: local-only or optional tuning). */
+  readonly setInAzure: boolean;
+  /** Never echo the value in errors or logs. */
+  readonly secret?: boolean;
+}
+
+const boolString = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
+const positiveInt = z.coerce.number().int().positive();
+const url = z.url({ protocol: /^https?$/ });
+
+export const SETTINGS = {
+  CUTOVER_TOPOLOGY_PATH: {
+    schema: z.string().min(1),
+    description:
+      "Path of the topology YAML, absolute or relative to the app root (the deployment package ships it). Example: examples/topology.yaml.",
+    setInAzure: true,
+  },
+  CUTOVER_TASK_HUB: {
+    schema: z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,44}$/, "expected 3–45 letters and digits, starting with a letter"),
+    description: "Durable task hub name (host.json reads it as %CUTOVER_TASK_HUB%).",
+    setInAzure: true,
+  },
+  CUTOVER_STATE_ACCOUNT_URL: {
+    schema: url,
+    description:
+      "Blob service URL of the account holding Cutover's state: health gates, alert records and failover reports (managed identity).",
+    setInAzure: true,
+  },
+  CUTOVER_STATE_CONNECTION_STRING: {
+    schema: z.string().min(1),
+    description:
+      "Local development only: a storage connection string (Azurite) used instead of CUTOVER_STATE_ACCOUNT_URL.",
+    setInAzure: false,
+    secret: true,
+  },
+  AZURE_CLIENT_ID: {
+    schema: z.uuid(),
+    description: "Client id of the user-assigned managed identity Cutover authenticates with.",
+    setInAzure: true,
+  },
+  CUTOVER_ARM_ENDPOINT: {
+    schema: url,
+    description: "Azure Resource Manager endpoint. Default https://management.azure.com (the simulator sets its own).",
+    setInAzure: false,
+  },
+  CUTOVER_METRICS_ENDPOINT: {
+    schema: url,
+    description:
+      "Azure Monitor metrics endpoint for metrics:getBatch. Default https://<region>.metrics.monitor.azure.com per queried region.",
+    setInAzure: false,
+  },
+  CUTOVER_LOGS_ENDPOINT: {
+    schema: url,
+    description: "Log Analytics query endpoint, including /v1. Default https://api.loganalytics.io/v1.",
+    setInAzure: false,
+  },
+  CUTOVER_LOG_WORKSPACE_ID: {
+    schema: z.uuid(),
+    description: "Log Analytics workspace (customer id) used to confirm alerts and read probe history; optional.",
+    setInAzure: true,
+  },
+  CUTOVER_CREDENTIAL: {
+    schema: z.enum(["managed-identity", "default", "simulator"]),
+    description:
+      "How Cutover gets tokens: managed-identity (Azure), default (DefaultAzureCredential, for a workstation), or simulator (a fixed token, accepted only with loopback endpoints).",
+    setInAzure: true,
+  },
+  CUTOVER_TLS_CA_FILE: {
+    schema: z.string().min(1),
+    description: "Local development only: a PEM file to trust for the Azure simulator's self-signed certificate.",
+    setInAzure: false,
+  },
+  CUTOVER_PROBE_SCHEDULE: {
+    schema: z.string().min(1),
+    description:
+      "NCRONTAB schedule of the health probes (six fields, seconds first). Default every 10 s: */10 * * * * *.",
+    setInAzure: true,
+  },
+  CUTOVER_ALERT_CONFIRM: {
+    schema: boolString,
+    description: "true: confirm a fired alert with Azure Monitor metrics before failing over. Default false.",
+    setInAzure: true,
+  },
+  CUTOVER_AUTO_COOLDOWN_SECONDS: {
+    schema: positiveInt,
+    description: "Minimum seconds between two automatic failovers of the same workload. Default 1800.",
+    setInAzure: true,
+  },
+  CUTOVER_POLL_INTERVAL_SECONDS: {
+    schema: positiveInt,
+    description:
+      "Seconds between status polls of long-running operations inside runbooks (durable timers). Default 15.",
+    setInAzure: false,
+  },
+} as const satisfies Record<string, SettingSpec>;
+
+export type SettingName = keyof typeof SETTINGS;
+
+type Values = { [K in SettingName]?: z.output<(typeof SETTINGS)[K]["schema"]> };
+
+export interface SettingsProblem {
+  readonly name: string;
+  readonly message: string;
+}
+
+export type SettingsResult =
+  { readonly ok: true; readonly values: Values } | { readonly ok: false; readonly problems: SettingsProblem[] };
+
+/**
+ * Parses the settings present in `env`; absent ones stay undefined (defaults are applied by their users). Every
+ * problem is reported at once, and a secret's value never appears in a message.
+ */
+export function readSettings(env: Readonly<Record<string, string | undefined>>): SettingsResult {
+  const values: Record<string, unknown> = {};
+  const problems: SettingsProblem[] = [];
+  for (const [name, spec] of Object.entries(SETTINGS) as Array<[SettingName, SettingSpec]>) {
+    const raw = env[name];
+    if (raw === undefined || raw === "") continue;
+    const parsed = spec.schema.safeParse(raw);
+    if (parsed.success) values[name] = parsed.data;
+    else
+      problems.push({
+        name,
+        message: `${parsed.error.issues[0]?.message ?? "invalid"}${spec.secret === true ? "" : ` (got ${JSON.stringify(raw)})`}`,
+      });
+  }
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, values: values };
+}
