@@ -1,0 +1,168 @@
+/**
+ * The planner's contract: what it is given and what it returns. The planner itself (planner.ts) is pure: the same
+ * input always gives the same plan, so a runbook can call it from an activity and a drill can show it as a preview.
+ */
+import type { LatencyModel } from "./latency-model";
+import type { Topology, Zone } from "./topology";
+
+/** What failed: a whole region, or one zone of a region. */
+export interface FailedScope {
+  readonly region: string;
+  readonly zone?: Zone;
+}
+
+/** Regions and zones known to be impaired right now, besides the failed scope. */
+export interface HealthState {
+  readonly impairedRegions: ReadonlyArray<string>;
+  readonly impairedZones: ReadonlyArray<{ readonly region: string; readonly zone: Zone }>;
+}
+
+/**
+ * Live node counts, keyed by {@link poolKey}. Pools absent here are taken at their topology `current`.
+ * Also carries SKU/zone pairs that failed to allocate at run time: they are excluded like a matrix gap.
+ */
+export interface CapacityState {
+  readonly pools: Readonly<Record<string, number>>;
+  readonly unavailable?: ReadonlyArray<{
+    readonly region: string;
+    readonly zone: Zone;
+    readonly vmSize: string;
+    readonly reason: string;
+  }>;
+}
+
+export function poolKey(workload: string, region: string, pool: string): string {
+  return `${workload}/${region}/${pool}`;
+}
+
+export interface PlanInput {
+  readonly topology: Topology;
+  readonly scope: FailedScope;
+  readonly health?: HealthState;
+  readonly capacity?: CapacityState;
+  /** Only plan this workload (the failover runbook plans one workload at a time). */
+  readonly workload?: string;
+  /** Defaults to DEFAULT_LATENCY_MODEL. */
+  readonly latency?: LatencyModel;
+  /** How the failure is detected, for the `detect` step's expected duration. Default `alert`. */
+  readonly detection?: "alert" | "probe" | "none";
+}
+
+/** One candidate in a pool's fallback chain: where to put the capacity if the first choice cannot allocate. */
+export interface PoolCandidate {
+  readonly region: string;
+  readonly pool: string;
+  readonly zone: Zone;
+  readonly vmSize: string;
+  readonly cluster: { readonly resourceGroup: string; readonly name: string };
+  /** Set-to count on this candidate that would cover the same GPUs. */
+  readonly to: number;
+  /** Why this candidate (e.g. "same zone, fallback SKU", "other zone"). */
+  readonly why: string;
+}
+
+/** A set-to change of one pool. `to` is absolute (never add-to), so retries are harmless. */
+export interface PoolChange {
+  readonly region: string;
+  readonly pool: string;
+  readonly zone: Zone;
+  readonly vmSize: string;
+  readonly cluster: { readonly resourceGroup: string; readonly name: string };
+  readonly from: number;
+  readonly to: number;
+  /** Ordered alternatives if this pool cannot allocate (from the capability matrix). */
+  readonly fallbacks: ReadonlyArray<PoolCandidate>;
+}
+
+export interface OriginRef {
+  readonly region: string;
+  readonly origin: string;
+}
+
+export interface TrafficChange {
+  readonly frontDoor: string;
+  readonly kind: "standard" | "classic";
+  /** Origins to drain (health gate first, then Front Door configuration). */
+  readonly drain: ReadonlyArray<OriginRef>;
+  /** Origins that take the load (stay or become enabled). */
+  readonly take: ReadonlyArray<OriginRef & { readonly weight: number; readonly priority: number }>;
+}
+
+export interface WarmupStep {
+  readonly region: string;
+  readonly model: string;
+  readonly version: string;
+  /** True when the planner expects the target store to lack the version (the runbook checks at run time). */
+  readonly copyFrom?: string;
+}
+
+export interface TrainingResume {
+  readonly hub: string;
+  readonly secondary: string;
+  readonly runId: string;
+}
+
+export type StepKind =
+  | "detect"
+  | "decide"
+  | "approve"
+  | "scale"
+  | "warm"
+  | "drain-gate"
+  | "probe-window"
+  | "frontdoor"
+  | "propagate"
+  | "resume-training"
+  | "verify";
+
+export interface PlanStep {
+  /** Unique within the workload plan, e.g. `scale:westus3/a100z1`. */
+  readonly id: string;
+  readonly kind: StepKind;
+  /** Ids of steps that must finish first. */
+  readonly after: ReadonlyArray<string>;
+  readonly expectedSeconds: number;
+  /** True when the step is on the path to verified cutover (RTO); false for trailing work such as propagation. */
+  readonly countsForRto: boolean;
+  readonly region?: string;
+  readonly zone?: Zone;
+  readonly pool?: string;
+  readonly detail?: string;
+}
+
+export interface WorkloadPlan {
+  readonly status: "ok";
+  readonly workload: string;
+  readonly kind: "inference" | "training";
+  /** Where the workload's load goes. For a zone failure recovered in-region, the region itself. */
+  readonly target: { readonly region: string; readonly zones: ReadonlyArray<Zone> };
+  /** Every region that takes load (the target first). */
+  readonly targets: ReadonlyArray<{ readonly region: string; readonly zones: ReadonlyArray<Zone> }>;
+  readonly pools: ReadonlyArray<PoolChange>;
+  readonly traffic: TrafficChange | undefined;
+  readonly warmups: ReadonlyArray<WarmupStep>;
+  readonly training: TrainingResume | undefined;
+  readonly steps: ReadonlyArray<PlanStep>;
+  /** Ids along the longest path to `verify` (RTO). */
+  readonly criticalPath: ReadonlyArray<string>;
+  readonly predictedRtoSeconds: number;
+  readonly notes: ReadonlyArray<string>;
+}
+
+export interface WorkloadRefusal {
+  readonly status: "refused";
+  readonly workload: string;
+  readonly kind: "inference" | "training";
+  readonly reasons: ReadonlyArray<string>;
+}
+
+export interface PlanResult {
+  /** `refused` when any affected workload was refused. */
+  readonly status: "ok" | "refused";
+  readonly scope: FailedScope;
+  /** Every refusal reason, each prefixed with its workload. */
+  readonly reasons: ReadonlyArray<string>;
+  readonly workloads: ReadonlyArray<WorkloadPlan | WorkloadRefusal>;
+  /** Largest predicted RTO among the planned workloads (0 when none). */
+  readonly predictedRtoSeconds: number;
+}
