@@ -33,6 +33,7 @@ export class VirtualClock implements Clock {
   private seq = 0;
   private readonly queue: Entry[] = [];
   private readonly listeners = new Set<(now: number) => void>();
+  private readonly scheduleListeners = new Set<(at: number) => void>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private idleWaiters: Array<() => void> = [];
 
@@ -51,6 +52,7 @@ export class VirtualClock implements Clock {
     let i = this.queue.length;
     while (i > 0 && this.queue[i - 1]!.at > entry.at) i--;
     this.queue.splice(i, 0, entry);
+    for (const listener of this.scheduleListeners) listener(entry.at);
     return {
       at: entry.at,
       cancel: () => {
@@ -98,6 +100,15 @@ export class VirtualClock implements Clock {
   onAdvance(listener: (now: number) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Runs `listener` whenever something is scheduled, so that a run-to-quiescence loop that found nothing due can
+   * wake up when the simulator schedules a new world event.
+   */
+  onSchedule(listener: (at: number) => void): () => void {
+    this.scheduleListeners.add(listener);
+    return () => this.scheduleListeners.delete(listener);
   }
 
   /**
