@@ -8,7 +8,7 @@ import type { Topology, Zone } from "./topology";
 /** What failed: a whole region, or one zone of a region. */
 export interface FailedScope {
   readonly region: string;
-  readonly zone?: Zone;
+  readonly zone?: Zone | undefined;
 }
 
 /** Regions and zones known to be impaired right now, besides the failed scope. */
@@ -38,14 +38,24 @@ export function poolKey(workload: string, region: string, pool: string): string 
 export interface PlanInput {
   readonly topology: Topology;
   readonly scope: FailedScope;
-  readonly health?: HealthState;
-  readonly capacity?: CapacityState;
+  readonly health?: HealthState | undefined;
+  readonly capacity?: CapacityState | undefined;
   /** Only plan this workload (the failover runbook plans one workload at a time). */
-  readonly workload?: string;
+  readonly workload?: string | undefined;
   /** Defaults to DEFAULT_LATENCY_MODEL. */
-  readonly latency?: LatencyModel;
+  readonly latency?: LatencyModel | undefined;
   /** How the failure is detected, for the `detect` step's expected duration. Default `alert`. */
-  readonly detection?: "alert" | "probe" | "none";
+  readonly detection?: "alert" | "probe" | "none" | undefined;
+  /**
+   * What the caller knows about the model stores. Regions listed in `missing` lack the workload's model version, so
+   * warming them includes a copy from another region's store. Without this hint the planner assumes the version is
+   * present everywhere and says so in the plan's notes (the runbook checks at run time either way).
+   */
+  readonly modelStores?: ModelStoreHint | undefined;
+}
+
+export interface ModelStoreHint {
+  readonly missing: ReadonlyArray<{ readonly workload: string; readonly region: string }>;
 }
 
 /** One candidate in a pool's fallback chain: where to put the capacity if the first choice cannot allocate. */
@@ -125,7 +135,7 @@ export interface PlanStep {
   /** True when the step is on the path to verified cutover (RTO); false for trailing work such as propagation. */
   readonly countsForRto: boolean;
   readonly region?: string;
-  readonly zone?: Zone;
+  readonly zone?: Zone | undefined;
   readonly pool?: string;
   readonly detail?: string;
 }
@@ -147,6 +157,19 @@ export interface WorkloadPlan {
   readonly criticalPath: ReadonlyArray<string>;
   readonly predictedRtoSeconds: number;
   readonly notes: ReadonlyArray<string>;
+  /**
+   * How the workload's traffic is split after the plan, per region that serves it (the planner always fills this).
+   * `loadGpus` is the region's share of `capacity.gpus` under the plan's weights; `gpus` what its pools in healthy zones
+   * hold once the pool changes are done (never less than `loadGpus` rounded up).
+   */
+  readonly loads?: ReadonlyArray<RegionLoad>;
+}
+
+export interface RegionLoad {
+  readonly region: string;
+  readonly beforeGpus: number;
+  readonly loadGpus: number;
+  readonly gpus: number;
 }
 
 export interface WorkloadRefusal {
@@ -165,4 +188,9 @@ export interface PlanResult {
   readonly workloads: ReadonlyArray<WorkloadPlan | WorkloadRefusal>;
   /** Largest predicted RTO among the planned workloads (0 when none). */
   readonly predictedRtoSeconds: number;
+  /**
+   * Plan-wide notes, each prefixed with its workload where it has one: workloads the scope leaves untouched and why,
+   * or "nothing to do" when no workload is affected. The planner always fills this.
+   */
+  readonly notes?: ReadonlyArray<string>;
 }

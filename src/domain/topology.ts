@@ -174,6 +174,8 @@ export const trainingSchema = z.strictObject({
   runId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "expected a run id of letters, digits, '.', '_' or '-'"),
   /** Seconds of training between checkpoints (for the work-lost estimate). */
   checkpointIntervalSeconds: z.number().int().min(1).default(1800),
+  /** Size of one checkpoint (weights + optimizer state), for the resume estimate; defaults to `model.sizeGb`. */
+  checkpointSizeGb: z.number().positive().optional(),
   job: z.strictObject({
     /** Azure ML workspace per region. */
     workspaces: z.record(regionName, z.strictObject({ resourceGroup: resourceName, name: resourceName })),
@@ -443,6 +445,20 @@ export function crossCheckTopology(topology: Topology): TopologyProblem[] {
           add([...tbase, "job", "workspaces", key], `required: no Azure ML workspace for the ${label}`);
         if (t.job.compute[key] === undefined)
           add([...tbase, "job", "compute", key], `required: no compute target for the ${label}`);
+      }
+      // The secondary is the training workload's only failover target: it must satisfy residency and tier.
+      const secondary = topology.regions[t.secondary];
+      if (secondary !== undefined && t.hub !== t.secondary) {
+        if (!workload.residency.includes(secondary.geography))
+          add(
+            [...tbase, "secondary"],
+            `the secondary ${t.secondary} (geography ${secondary.geography}) is outside residency ${JSON.stringify(workload.residency)}`,
+          );
+        if (workload.tier === "heavy" && secondary.class !== "core")
+          add(
+            [...tbase, "secondary"],
+            `heavy workloads run only in core regions; ${t.secondary} is ${secondary.class}`,
+          );
       }
     }
 
