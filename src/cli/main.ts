@@ -4,6 +4,8 @@
  */
 import { Command, CommanderError } from "commander";
 import { VERSION } from "../version";
+import { registerPlanCommand } from "./plan-command";
+import { registerValidateCommand } from "./validate-command";
 
 /** Exit codes: 0 success, 1 the input was invalid or a plan was refused, 2 usage error, 3 internal failure. */
 export const EXIT = { ok: 0, invalid: 1, usage: 2, internal: 3 } as const;
@@ -16,6 +18,8 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   // Command registrations (one line each; keep sorted).
+  registerPlanCommand(program);
+  registerValidateCommand(program);
   return program;
 }
 
