@@ -1,0 +1,520 @@
+/**
+ * The failover step-graph executor: a pure state machine that the `failoverWorkload` runbook drives.
+ *
+ * The planner's step graph says what runs after what. The executor turns it into rounds: `dueActions(state, now)`
+ * lists the activity calls to make now (steps whose dependencies are finished and whose next poll is due), the runbook
+ * runs them in parallel, and `applyResult` folds each result back in. Long waits (GPU nodes, model copy, warm-up,
+ * Front Door propagation, probe windows) are polls separated by durable timers: `nextWakeAt(state)` says when.
+ *
+ * Pure: no I/O, no clock (callers pass `now` from `context.df.currentUtcDateTime`), so it replays deterministically
+ * and is unit-tested on its own.
+ */
+import type { PoolCandidate, PoolChange, StepKind, WorkloadPlan } from "./plan";
+import type { Zone } from "./topology";
+
+export type StepStatus = "pending" | "running" | "done" | "failed" | "skipped";
+
+export interface PoolTarget {
+  readonly region: string;
+  readonly pool: string;
+  readonly zone: Zone;
+  readonly vmSize: string;
+  readonly cluster: { readonly resourceGroup: string; readonly name: string };
+  readonly to: number;
+}
+
+export interface ScaleAttempt {
+  readonly region: string;
+  readonly pool: string;
+  readonly zone: Zone;
+  readonly vmSize: string;
+  readonly outcome: string;
+}
+
+export interface ExecStep {
+  readonly id: string;
+  readonly kind: StepKind;
+  readonly after: ReadonlyArray<string>;
+  readonly countsForRto: boolean;
+  readonly region?: string;
+  status: StepStatus;
+  startedAt?: number;
+  endedAt?: number;
+  detail?: string;
+  /** Earliest time of the next poll/call for a running step (epoch ms). */
+  nextAt?: number;
+  /** Consecutive transient errors, for backoff and give-up. */
+  errors: number;
+  /** Kind-specific progress. */
+  phase?: string;
+  target?: PoolTarget;
+  candidates?: PoolTarget[];
+  tried?: ScaleAttempt[];
+  operation?: string;
+  deadline?: number;
+}
+
+export interface ExecutorOptions {
+  /** Seconds between polls of long-running work. */
+  readonly pollSeconds: number;
+  /** Seconds the Front Door probe window lasts after a drain (interval × failures to unhealthy, worst case). */
+  readonly probeWindowSeconds: number;
+  /** Give up a scale attempt on one pool after this long (AKS max-node-provision-time is 15 min). */
+  readonly scaleTimeoutSeconds: number;
+  /** Give up warming a region after this long. */
+  readonly warmTimeoutSeconds: number;
+  /** Give up verification after this long. */
+  readonly verifyTimeoutSeconds: number;
+  /** Give up waiting for Front Door propagation after this long (documented 3–20 min). */
+  readonly propagationTimeoutSeconds: number;
+  /** Transient errors on one step before it fails. */
+  readonly maxStepErrors: number;
+}
+
+export const DEFAULT_EXECUTOR_OPTIONS: ExecutorOptions = {
+  pollSeconds: 15,
+  probeWindowSeconds: 120,
+  scaleTimeoutSeconds: 15 * 60,
+  warmTimeoutSeconds: 20 * 60,
+  verifyTimeoutSeconds: 10 * 60,
+  propagationTimeoutSeconds: 30 * 60,
+  maxStepErrors: 6,
+};
+
+export interface ExecutorState {
+  readonly steps: ExecStep[];
+  readonly options: ExecutorOptions;
+}
+
+/** Activity calls the runbook makes on the executor's behalf. Inputs are plain JSON. */
+export type ExecAction =
+  | { readonly stepId: string; readonly call: "beginScalePool"; readonly input: PoolTarget }
+  | {
+      readonly stepId: string;
+      readonly call: "getScaleStatus";
+      readonly input: PoolTarget & { readonly operation?: string };
+    }
+  | { readonly stepId: string; readonly call: "ensureModel"; readonly input: { readonly region: string } }
+  | { readonly stepId: string; readonly call: "warmEndpoint"; readonly input: { readonly region: string } }
+  | {
+      readonly stepId: string;
+      readonly call: "setHealthGate";
+      readonly input: { readonly region: string; readonly state: "open" | "drained" };
+    }
+  | {
+      readonly stepId: string;
+      readonly call: "updateFrontDoor";
+      readonly input: { readonly drain: ReadonlyArray<string> };
+    }
+  | {
+      readonly stepId: string;
+      readonly call: "getFrontDoorStatus";
+      readonly input: { readonly drain: ReadonlyArray<string> };
+    }
+  | { readonly stepId: string; readonly call: "verifyCutover"; readonly input: Record<string, never> }
+  | { readonly stepId: string; readonly call: "resumeTraining"; readonly input: Record<string, never> };
+
+export type ExecCall = ExecAction["call"];
+
+/** What an activity reports back. `transient` errors are retried with backoff; `failed` ends the attempt. */
+export type ExecResult =
+  | { readonly kind: "done"; readonly detail?: string }
+  | {
+      readonly kind: "pending";
+      readonly detail?: string;
+      readonly operation?: string;
+      readonly retryAfterSeconds?: number;
+    }
+  | { readonly kind: "failed"; readonly code: string; readonly detail: string }
+  | { readonly kind: "transient"; readonly detail: string; readonly retryAfterSeconds?: number };
+
+function toTarget(p: PoolChange | PoolCandidate): PoolTarget {
+  return { region: p.region, pool: p.pool, zone: p.zone, vmSize: p.vmSize, cluster: p.cluster, to: p.to };
+}
+
+/**
+ * Builds the executor state from a plan. `detect`, `decide` and `approve` are finished by the runbook itself before
+ * execution starts; `startedAt` marks when execution begins.
+ */
+export function createExecutor(plan: WorkloadPlan, options: ExecutorOptions, startedAt: number): ExecutorState {
+  const pools = new Map(plan.pools.map((p) => [`scale:${p.region}/${p.pool}`, p]));
+  const steps: ExecStep[] = plan.steps.map((s) => {
+    const step: ExecStep = {
+      id: s.id,
+      kind: s.kind,
+      after: [...s.after],
+      countsForRto: s.countsForRto,
+      status: "pending",
+      errors: 0,
+    };
+    if (s.region !== undefined) (step as { region?: string }).region = s.region;
+    if (s.kind === "scale") {
+      const change = pools.get(s.id);
+      if (change === undefined) throw new Error(`[INVALID_INPUT] plan step ${s.id} has no matching pool change`);
+      step.target = toTarget(change);
+      step.candidates = change.fallbacks.map(toTarget);
+      step.tried = [];
+    }
+    if (s.kind === "detect" || s.kind === "decide" || s.kind === "approve") {
+      step.status = "done";
+      step.startedAt = startedAt;
+      step.endedAt = startedAt;
+    }
+    return step;
+  });
+  return { steps, options };
+}
+
+/** Marks a step done with explicit times (the runbook uses it for detect/decide/approve). */
+export function recordStep(
+  state: ExecutorState,
+  id: string,
+  startedAt: number,
+  endedAt: number,
+  detail?: string,
+): void {
+  const step = state.steps.find((s) => s.id === id);
+  if (step === undefined) return;
+  step.status = "done";
+  step.startedAt = startedAt;
+  step.endedAt = endedAt;
+  if (detail !== undefined) step.detail = detail;
+}
+
+function finished(step: ExecStep): boolean {
+  return step.status === "done" || step.status === "failed" || step.status === "skipped";
+}
+
+/**
+ * Whether a step may start. A `warm` step waits for its region's scale steps to finish either way (a failed scale
+ * still leaves the existing nodes to warm); every other dependency must be done.
+ */
+function ready(state: ExecutorState, step: ExecStep): boolean {
+  return step.after.every((id) => {
+    const dep = state.steps.find((s) => s.id === id);
+    if (dep === undefined) return true;
+    if (step.kind === "warm" && dep.kind === "scale") return finished(dep);
+    return dep.status === "done" || dep.status === "skipped";
+  });
+}
+
+/** A dependency failed: this step can never start. */
+function blocked(state: ExecutorState, step: ExecStep): string | undefined {
+  for (const id of step.after) {
+    const dep = state.steps.find((s) => s.id === id);
+    if (dep?.status === "failed" && !(step.kind === "warm" && dep.kind === "scale")) return id;
+  }
+  return undefined;
+}
+
+function actionFor(state: ExecutorState, step: ExecStep, drain: ReadonlyArray<string>): ExecAction | undefined {
+  switch (step.kind) {
+    case "scale": {
+      const target = step.target;
+      if (target === undefined) return undefined;
+      return step.phase === "poll"
+        ? {
+            stepId: step.id,
+            call: "getScaleStatus",
+            input: step.operation === undefined ? target : { ...target, operation: step.operation },
+          }
+        : { stepId: step.id, call: "beginScalePool", input: target };
+    }
+    case "warm":
+      return step.phase === "warming"
+        ? { stepId: step.id, call: "warmEndpoint", input: { region: step.region ?? "" } }
+        : { stepId: step.id, call: "ensureModel", input: { region: step.region ?? "" } };
+    case "drain-gate":
+      return { stepId: step.id, call: "setHealthGate", input: { region: step.region ?? "", state: "drained" } };
+    case "frontdoor":
+      return { stepId: step.id, call: "updateFrontDoor", input: { drain } };
+    case "propagate":
+      return { stepId: step.id, call: "getFrontDoorStatus", input: { drain } };
+    case "verify":
+      return { stepId: step.id, call: "verifyCutover", input: {} };
+    case "resume-training":
+      return { stepId: step.id, call: "resumeTraining", input: {} };
+    case "probe-window":
+    case "detect":
+    case "decide":
+    case "approve":
+      return undefined;
+  }
+}
+
+function drainedRegions(state: ExecutorState): string[] {
+  return state.steps.filter((s) => s.kind === "drain-gate" && s.region !== undefined).map((s) => s.region as string);
+}
+
+function deadlineFor(state: ExecutorState, step: ExecStep, now: number): number | undefined {
+  const o = state.options;
+  switch (step.kind) {
+    case "scale":
+      return now + o.scaleTimeoutSeconds * 1000;
+    case "warm":
+      return now + o.warmTimeoutSeconds * 1000;
+    case "verify":
+      return now + o.verifyTimeoutSeconds * 1000;
+    case "propagate":
+      return now + o.propagationTimeoutSeconds * 1000;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Starts steps that became ready, expires probe windows and deadlines, and returns the calls due at `now`.
+ * Mutates `state` (the runbook owns it; it is rebuilt identically on every replay).
+ */
+export function dueActions(state: ExecutorState, now: number): ExecAction[] {
+  const actions: ExecAction[] = [];
+  const drain = drainedRegions(state);
+  let changed = true;
+  // Loop because finishing a probe window (or skipping a blocked step) can make further steps ready at once.
+  while (changed) {
+    changed = false;
+    for (const step of state.steps) {
+      if (step.status === "pending") {
+        const why = blocked(state, step);
+        if (why !== undefined) {
+          step.status = "skipped";
+          step.detail = `not run: ${why} failed`;
+          step.startedAt = now;
+          step.endedAt = now;
+          changed = true;
+          continue;
+        }
+        if (!ready(state, step)) continue;
+        step.status = "running";
+        step.startedAt = now;
+        step.nextAt = now;
+        const deadline = deadlineFor(state, step, now);
+        if (deadline !== undefined) step.deadline = deadline;
+        if (step.kind === "probe-window") {
+          step.nextAt = now + state.options.probeWindowSeconds * 1000;
+          step.detail = `waiting ${state.options.probeWindowSeconds}s for Front Door probes to mark the origin unhealthy`;
+        }
+        changed = true;
+      }
+      if (step.status !== "running") continue;
+      if (step.kind === "probe-window") {
+        if ((step.nextAt ?? now) <= now) {
+          finish(step, "done", now, "probe window elapsed: Front Door has excluded the drained origin");
+          changed = true;
+        }
+        continue;
+      }
+      if (step.deadline !== undefined && now >= step.deadline) {
+        onDeadline(state, step, now);
+        changed = true;
+      }
+    }
+  }
+  for (const step of state.steps) {
+    if (step.status !== "running" || (step.nextAt ?? now) > now) continue;
+    const action = actionFor(state, step, drain);
+    if (action !== undefined) actions.push(action);
+  }
+  return actions;
+}
+
+function onDeadline(state: ExecutorState, step: ExecStep, now: number): void {
+  if (step.kind === "scale") {
+    nextCandidate(state, step, now, `timed out after ${state.options.scaleTimeoutSeconds}s`);
+    return;
+  }
+  finish(
+    step,
+    "failed",
+    now,
+    `timed out after ${Math.round(((step.deadline ?? now) - (step.startedAt ?? now)) / 1000)}s${step.detail === undefined ? "" : ` (last: ${step.detail})`}`,
+  );
+}
+
+function finish(step: ExecStep, status: "done" | "failed", now: number, detail?: string): void {
+  step.status = status;
+  step.endedAt = now;
+  delete step.nextAt;
+  if (detail !== undefined) step.detail = detail;
+}
+
+/** Moves a scale step to its next fallback candidate, or fails it when none is left. */
+function nextCandidate(state: ExecutorState, step: ExecStep, now: number, outcome: string): void {
+  const target = step.target;
+  if (target !== undefined)
+    (step.tried ??= []).push({
+      region: target.region,
+      pool: target.pool,
+      zone: target.zone,
+      vmSize: target.vmSize,
+      outcome,
+    });
+  const candidates = step.candidates ?? [];
+  // Cross-region candidates are usable only when that region is already warmed by this plan.
+  const warmRegions = new Set(state.steps.filter((s) => s.kind === "warm").map((s) => s.region));
+  let next: PoolTarget | undefined;
+  while (candidates.length > 0) {
+    const c = candidates.shift() as PoolTarget;
+    if (c.region === target?.region || warmRegions.has(c.region)) {
+      next = c;
+      break;
+    }
+    (step.tried ??= []).push({
+      region: c.region,
+      pool: c.pool,
+      zone: c.zone,
+      vmSize: c.vmSize,
+      outcome: "skipped: region not in this plan",
+    });
+  }
+  if (next === undefined) {
+    finish(step, "failed", now, `no capacity: ${describeTried(step.tried ?? [])}`);
+    return;
+  }
+  step.target = next;
+  step.phase = "begin";
+  delete step.operation;
+  step.errors = 0;
+  step.nextAt = now;
+  step.deadline = now + state.options.scaleTimeoutSeconds * 1000;
+  step.detail = `falling back to ${next.region}/${next.pool} (zone ${next.zone}, ${next.vmSize}) after: ${outcome}`;
+  if (next.region !== target?.region) {
+    // The new region's warm step must wait for this capacity too.
+    for (const s of state.steps)
+      if (s.kind === "warm" && s.region === next.region && !s.after.includes(step.id))
+        (s.after as string[]).push(step.id);
+  }
+}
+
+function describeTried(tried: ReadonlyArray<ScaleAttempt>): string {
+  return tried.map((t) => `${t.region}/${t.pool} zone ${t.zone} ${t.vmSize}: ${t.outcome}`).join("; ");
+}
+
+/** Folds one activity result into the state. */
+export function applyResult(state: ExecutorState, action: ExecAction, result: ExecResult, now: number): void {
+  const step = state.steps.find((s) => s.id === action.stepId);
+  if (step === undefined || step.status !== "running") return;
+  const poll = state.options.pollSeconds * 1000;
+  if (result.kind === "transient") {
+    step.errors++;
+    step.detail = `retrying after transient error: ${result.detail}`;
+    if (step.errors >= state.options.maxStepErrors) {
+      if (step.kind === "scale")
+        nextCandidate(state, step, now, `gave up after ${step.errors} transient errors: ${result.detail}`);
+      else finish(step, "failed", now, `gave up after ${step.errors} transient errors: ${result.detail}`);
+      return;
+    }
+    const backoff = Math.min(poll * 2 ** (step.errors - 1), 5 * 60_000);
+    step.nextAt = now + Math.max(backoff, (result.retryAfterSeconds ?? 0) * 1000);
+    return;
+  }
+  step.errors = 0;
+  switch (action.call) {
+    case "beginScalePool":
+    case "getScaleStatus":
+      if (result.kind === "failed") {
+        nextCandidate(state, step, now, `${result.code}: ${result.detail}`);
+      } else if (result.kind === "pending") {
+        step.phase = "poll";
+        if (result.operation !== undefined) step.operation = result.operation;
+        step.detail = result.detail ?? "scaling";
+        step.nextAt = now + Math.max(poll, (result.retryAfterSeconds ?? 0) * 1000);
+      } else {
+        const t = step.target;
+        const fellBack = (step.tried ?? []).length > 0;
+        finish(
+          step,
+          "done",
+          now,
+          result.detail ??
+            (t === undefined ? "scaled" : `${t.region}/${t.pool} at ${t.to} nodes${fellBack ? " (fallback)" : ""}`),
+        );
+      }
+      return;
+    case "ensureModel":
+      if (result.kind === "failed") finish(step, "failed", now, `${result.code}: ${result.detail}`);
+      else if (result.kind === "pending") {
+        step.detail = result.detail ?? "copying model";
+        step.nextAt = now + poll;
+      } else {
+        step.phase = "warming";
+        step.detail = result.detail ?? "model present";
+        step.nextAt = now;
+      }
+      return;
+    case "warmEndpoint":
+    case "getFrontDoorStatus":
+    case "verifyCutover":
+      if (result.kind === "failed") finish(step, "failed", now, `${result.code}: ${result.detail}`);
+      else if (result.kind === "pending") {
+        step.detail = result.detail ?? "waiting";
+        step.nextAt = now + Math.max(poll, (result.retryAfterSeconds ?? 0) * 1000);
+      } else finish(step, "done", now, result.detail);
+      return;
+    case "setHealthGate":
+    case "updateFrontDoor":
+    case "resumeTraining":
+      if (result.kind === "failed") finish(step, "failed", now, `${result.code}: ${result.detail}`);
+      else if (result.kind === "pending") {
+        step.detail = result.detail ?? "in progress";
+        step.nextAt = now + poll;
+      } else finish(step, "done", now, result.detail);
+      return;
+  }
+}
+
+/** Earliest time something needs the runbook's attention again, or undefined when nothing is running. */
+export function nextWakeAt(state: ExecutorState): number | undefined {
+  let next: number | undefined;
+  for (const s of state.steps) {
+    if (s.status !== "running") continue;
+    const candidates = [s.nextAt, s.deadline].filter((x): x is number => x !== undefined);
+    for (const c of candidates) if (next === undefined || c < next) next = c;
+  }
+  return next;
+}
+
+export function allFinished(state: ExecutorState): boolean {
+  return state.steps.every(finished);
+}
+
+export function stepById(state: ExecutorState, id: string): ExecStep | undefined {
+  return state.steps.find((s) => s.id === id);
+}
+
+/** True once every step that counts for the RTO is done (cutover verified). */
+export function cutoverVerified(state: ExecutorState): boolean {
+  const verify = state.steps.find((s) => s.kind === "verify");
+  return verify?.status === "done";
+}
+
+/** A failed step on the path to cutover: the failover cannot succeed any more. */
+export function rtoPathFailed(state: ExecutorState): ExecStep | undefined {
+  return state.steps.find(
+    (s) => s.countsForRto && (s.status === "failed" || (s.kind === "verify" && s.status === "skipped")),
+  );
+}
+
+/** Predicted seconds left on the critical path, from the plan's expectations and what is already done. */
+export function predictedRemainingSeconds(state: ExecutorState, plan: WorkloadPlan, now: number): number {
+  const expected = new Map(plan.steps.map((s) => [s.id, s.expectedSeconds]));
+  const memo = new Map<string, number>();
+  const finishAt = (id: string): number => {
+    const cached = memo.get(id);
+    if (cached !== undefined) return cached;
+    const step = state.steps.find((s) => s.id === id);
+    let value: number;
+    if (step === undefined) value = now;
+    else if (finished(step)) value = step.endedAt ?? now;
+    else {
+      const deps = step.after.map(finishAt);
+      const start = step.status === "running" ? (step.startedAt ?? now) : Math.max(now, ...deps);
+      value = Math.max(now, start + (expected.get(id) ?? 0) * 1000);
+    }
+    memo.set(id, value);
+    return value;
+  };
+  const verify = state.steps.find((s) => s.kind === "verify");
+  if (verify === undefined) return 0;
+  return Math.max(0, Math.round((finishAt(verify.id) - now) / 1000));
+}

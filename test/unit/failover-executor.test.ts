@@ -1,0 +1,271 @@
+import { describe, expect, it } from "vitest";
+import {
+  allFinished,
+  applyResult,
+  createExecutor,
+  cutoverVerified,
+  dueActions,
+  nextWakeAt,
+  predictedRemainingSeconds,
+  rtoPathFailed,
+  stepById,
+  DEFAULT_EXECUTOR_OPTIONS,
+  type ExecAction,
+  type ExecResult,
+  type ExecutorState,
+} from "../../src/domain/failover-executor";
+import type { PlanStep, PoolChange, WorkloadPlan } from "../../src/domain/plan";
+
+const T0 = Date.UTC(2030, 0, 1);
+const cluster = { resourceGroup: "rg", name: "aks-w3" };
+
+function step(
+  id: string,
+  kind: PlanStep["kind"],
+  after: string[],
+  expectedSeconds: number,
+  extra: Partial<PlanStep> = {},
+): PlanStep {
+  return { id, kind, after, expectedSeconds, countsForRto: kind !== "frontdoor" && kind !== "propagate", ...extra };
+}
+
+function regionPlan(fallbacks: PoolChange["fallbacks"] = []): WorkloadPlan {
+  const pool: PoolChange = {
+    region: "westus3",
+    pool: "a100z1",
+    zone: "1",
+    vmSize: "Standard_NC24ads_A100_v4",
+    cluster,
+    from: 2,
+    to: 6,
+    fallbacks,
+  };
+  const steps = [
+    step("detect", "detect", [], 150),
+    step("decide", "decide", ["detect"], 5),
+    step("approve", "approve", ["decide"], 0),
+    step("scale:westus3/a100z1", "scale", ["approve"], 420, { region: "westus3", pool: "a100z1", zone: "1" }),
+    step("warm:westus3", "warm", ["scale:westus3/a100z1"], 130, { region: "westus3" }),
+    step("drain-gate:eastus2", "drain-gate", ["approve"], 1, { region: "eastus2" }),
+    step("probe-window:eastus2", "probe-window", ["drain-gate:eastus2"], 75, { region: "eastus2" }),
+    step("frontdoor:afd-chat", "frontdoor", ["drain-gate:eastus2"], 30),
+    step("propagate:afd-chat", "propagate", ["frontdoor:afd-chat"], 420),
+    step("verify", "verify", ["warm:westus3", "probe-window:eastus2"], 30),
+  ];
+  return {
+    status: "ok",
+    workload: "chat",
+    kind: "inference",
+    target: { region: "westus3", zones: ["1", "2"] },
+    targets: [{ region: "westus3", zones: ["1", "2"] }],
+    pools: [pool],
+    traffic: {
+      frontDoor: "afd-chat",
+      kind: "standard",
+      drain: [{ region: "eastus2", origin: "chat-eastus2" }],
+      take: [],
+    },
+    warmups: [{ region: "westus3", model: "m", version: "v" }],
+    training: undefined,
+    steps,
+    criticalPath: ["detect", "decide", "approve", "scale:westus3/a100z1", "warm:westus3", "verify"],
+    predictedRtoSeconds: 735,
+    notes: [],
+  };
+}
+
+const options = { ...DEFAULT_EXECUTOR_OPTIONS, pollSeconds: 10, probeWindowSeconds: 90 };
+
+function calls(actions: ExecAction[]): string[] {
+  return actions.map((a) => `${a.call}:${a.stepId}`).sort();
+}
+
+function answer(state: ExecutorState, actions: ExecAction[], now: number, pick: (a: ExecAction) => ExecResult): void {
+  for (const a of actions) applyResult(state, a, pick(a), now);
+}
+
+describe("failover executor", () => {
+  it("starts independent branches in parallel and honours dependencies", () => {
+    const state = createExecutor(regionPlan(), options, T0);
+    const first = dueActions(state, T0);
+    expect(calls(first)).toEqual(["beginScalePool:scale:westus3/a100z1", "setHealthGate:drain-gate:eastus2"]);
+    answer(state, first, T0, (a) =>
+      a.call === "beginScalePool" ? { kind: "pending", operation: "op-1" } : { kind: "done" },
+    );
+    // The gate is drained: Front Door record and the probe window start; the scale is polled later.
+    const second = dueActions(state, T0);
+    expect(calls(second)).toEqual(["updateFrontDoor:frontdoor:afd-chat"]);
+    expect(stepById(state, "probe-window:eastus2")?.status).toBe("running");
+    answer(state, second, T0, () => ({ kind: "done" }));
+    // Next: the scale poll (10 s) comes before the end of the 90 s probe window.
+    expect(nextWakeAt(state)).toBe(T0 + 10_000);
+  });
+
+  it("polls a scale with its serialized operation, then warms, then verifies after the probe window", () => {
+    const state = createExecutor(regionPlan(), options, T0);
+    let now = T0;
+    answer(state, dueActions(state, now), now, (a) =>
+      a.call === "beginScalePool" ? { kind: "pending", operation: "op-1" } : { kind: "done" },
+    );
+    answer(state, dueActions(state, now), now, () => ({ kind: "done" })); // front door accepted
+    now += 10_000;
+    const poll = dueActions(state, now);
+    const scalePoll = poll.find((a) => a.call === "getScaleStatus");
+    expect(scalePoll?.input).toMatchObject({ pool: "a100z1", to: 6, operation: "op-1" });
+    answer(state, poll, now, (a) => (a.call === "getScaleStatus" ? { kind: "done" } : { kind: "pending" }));
+    const warm = dueActions(state, now);
+    expect(calls(warm)).toContain("ensureModel:warm:westus3");
+    answer(state, warm, now, (a) => (a.call === "ensureModel" ? { kind: "done" } : { kind: "pending" }));
+    const warmup = dueActions(state, now);
+    expect(calls(warmup)).toContain("warmEndpoint:warm:westus3");
+    answer(state, warmup, now, (a) => (a.call === "warmEndpoint" ? { kind: "done" } : { kind: "pending" }));
+    // Warm, but the probe window (90 s from T0) has not elapsed: verify must not start.
+    expect(dueActions(state, now).some((a) => a.call === "verifyCutover")).toBe(false);
+    now = T0 + 90_000;
+    const verify = dueActions(state, now);
+    expect(stepById(state, "probe-window:eastus2")).toMatchObject({ status: "done", endedAt: T0 + 90_000 });
+    expect(calls(verify)).toContain("verifyCutover:verify");
+    answer(state, verify, now, (a) => (a.call === "verifyCutover" ? { kind: "done" } : { kind: "pending" }));
+    expect(cutoverVerified(state)).toBe(true);
+    expect(allFinished(state)).toBe(false); // propagation still tracked
+    expect(rtoPathFailed(state)).toBeUndefined();
+  });
+
+  it("falls back along the capability matrix after an allocation failure and records why", () => {
+    const fallback = {
+      region: "westus3",
+      pool: "a100x2z1",
+      zone: "1" as const,
+      vmSize: "Standard_NC48ads_A100_v4",
+      cluster,
+      to: 2,
+      why: "same zone, fallback SKU",
+    };
+    const other = {
+      region: "westus3",
+      pool: "a100z2",
+      zone: "2" as const,
+      vmSize: "Standard_NC24ads_A100_v4",
+      cluster,
+      to: 6,
+      why: "other zone",
+    };
+    const state = createExecutor(regionPlan([fallback, other]), options, T0);
+    const first = dueActions(state, T0);
+    answer(state, first, T0, (a) =>
+      a.call === "beginScalePool"
+        ? { kind: "failed", code: "ZonalAllocationFailed", detail: "Allocation failed." }
+        : { kind: "done" },
+    );
+    const s = stepById(state, "scale:westus3/a100z1");
+    expect(s?.status).toBe("running");
+    expect(s?.target).toMatchObject({ pool: "a100x2z1", to: 2 });
+    expect(s?.tried).toEqual([
+      {
+        region: "westus3",
+        pool: "a100z1",
+        zone: "1",
+        vmSize: "Standard_NC24ads_A100_v4",
+        outcome: "ZonalAllocationFailed: Allocation failed.",
+      },
+    ]);
+    const retry = dueActions(state, T0).find((a) => a.call === "beginScalePool");
+    expect(retry?.input).toMatchObject({ pool: "a100x2z1", to: 2 });
+    // The second candidate fails at run time (the LRO ends Failed), the third one is tried next.
+    applyResult(state, retry!, { kind: "pending", operation: "op-2" }, T0);
+    applyResult(
+      state,
+      { stepId: s!.id, call: "getScaleStatus", input: { ...s!.target!, operation: "op-2" } },
+      { kind: "failed", code: "QuotaExceeded", detail: "quota" },
+      T0 + 10_000,
+    );
+    expect(stepById(state, s!.id)?.target).toMatchObject({ pool: "a100z2" });
+    applyResult(
+      state,
+      dueActions(state, T0 + 10_000).find((a) => a.call === "beginScalePool")!,
+      { kind: "failed", code: "SkuNotAvailable", detail: "no" },
+      T0 + 10_000,
+    );
+    expect(stepById(state, s!.id)).toMatchObject({ status: "failed" });
+    expect(stepById(state, s!.id)?.detail).toMatch(
+      /^no capacity: westus3\/a100z1 .*ZonalAllocationFailed.*a100x2z1.*QuotaExceeded.*a100z2.*SkuNotAvailable/,
+    );
+    // Warm-up still proceeds on the nodes that exist (a failed scale is a soft dependency of warm).
+    expect(dueActions(state, T0 + 10_000).some((a) => a.call === "ensureModel")).toBe(true);
+  });
+
+  it("skips a cross-region fallback candidate whose region this plan does not warm", () => {
+    const far = {
+      region: "eastus2",
+      pool: "a100z2",
+      zone: "2" as const,
+      vmSize: "Standard_NC24ads_A100_v4",
+      cluster,
+      to: 6,
+      why: "other region",
+    };
+    const state = createExecutor(regionPlan([far]), options, T0);
+    answer(state, dueActions(state, T0), T0, (a) =>
+      a.call === "beginScalePool" ? { kind: "failed", code: "AllocationFailed", detail: "x" } : { kind: "done" },
+    );
+    const s = stepById(state, "scale:westus3/a100z1");
+    expect(s?.status).toBe("failed");
+    expect(s?.tried?.[1]).toMatchObject({ region: "eastus2", outcome: "skipped: region not in this plan" });
+  });
+
+  it("backs off transient errors and honours Retry-After", () => {
+    const state = createExecutor(regionPlan(), options, T0);
+    answer(state, dueActions(state, T0), T0, (a) =>
+      a.call === "beginScalePool"
+        ? { kind: "transient", detail: "429 TooManyRequests", retryAfterSeconds: 45 }
+        : { kind: "done" },
+    );
+    expect(stepById(state, "scale:westus3/a100z1")?.nextAt).toBe(T0 + 45_000);
+    expect(dueActions(state, T0 + 44_000).some((a) => a.call === "beginScalePool")).toBe(false);
+    expect(dueActions(state, T0 + 45_000).some((a) => a.call === "beginScalePool")).toBe(true);
+  });
+
+  it("gives up a step after too many transient errors", () => {
+    const state = createExecutor(regionPlan(), { ...options, maxStepErrors: 2 }, T0);
+    let now = T0;
+    answer(state, dueActions(state, now), now, () => ({ kind: "done" })); // scale done at once, gate drained
+    for (let i = 0; i < 2; i++) {
+      const a = dueActions(state, now).find((x) => x.call === "updateFrontDoor");
+      if (a !== undefined) applyResult(state, a, { kind: "transient", detail: "503" }, now);
+      now += 120_000;
+    }
+    expect(stepById(state, "frontdoor:afd-chat")).toMatchObject({ status: "failed" });
+    dueActions(state, now);
+    expect(stepById(state, "propagate:afd-chat")).toMatchObject({
+      status: "skipped",
+      detail: "not run: frontdoor:afd-chat failed",
+    });
+    // Front Door is off the RTO path: its failure does not fail the cutover.
+    expect(rtoPathFailed(state)).toBeUndefined();
+  });
+
+  it("fails warm-up at its deadline and reports the failure on the RTO path", () => {
+    const state = createExecutor(regionPlan(), { ...options, warmTimeoutSeconds: 60 }, T0);
+    answer(state, dueActions(state, T0), T0, () => ({ kind: "done" }));
+    answer(state, dueActions(state, T0), T0, (a) => (a.call === "ensureModel" ? { kind: "done" } : { kind: "done" }));
+    answer(state, dueActions(state, T0), T0, (a) =>
+      a.call === "warmEndpoint" ? { kind: "pending", detail: "loading" } : { kind: "pending" },
+    );
+    dueActions(state, T0 + 61_000);
+    expect(stepById(state, "warm:westus3")).toMatchObject({ status: "failed" });
+    expect(stepById(state, "warm:westus3")?.detail).toMatch(
+      /timed out after 60s \(last: westus3?.*loading|timed out after 60s/,
+    );
+    expect(rtoPathFailed(state)?.id).toBe("warm:westus3");
+  });
+
+  it("predicts the remaining time from the plan's expectations", () => {
+    const state = createExecutor(regionPlan(), options, T0);
+    const before = predictedRemainingSeconds(state, regionPlan(), T0);
+    expect(before).toBe(420 + 130 + 30);
+    answer(state, dueActions(state, T0), T0, (a) =>
+      a.call === "beginScalePool" ? { kind: "pending" } : { kind: "done" },
+    );
+    expect(predictedRemainingSeconds(state, regionPlan(), T0 + 100_000)).toBe(420 - 100 + 130 + 30);
+  });
+});
