@@ -28,7 +28,12 @@ export interface ArmResponse {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
+/** A router for more resource providers (e.g. Azure ML jobs): answers the requests it knows, undefined otherwise. */
+export type ArmExtension = (req: ArmRequest) => ArmResponse | undefined;
+
 export interface ArmHandlerOptions {
+  /** Consulted in order before the built-in routes. */
+  readonly extensions?: ReadonlyArray<ArmExtension>;
   /** When set, LRO status responses carry `Retry-After` (seconds); off by default so tests poll fast. */
   readonly lroRetryAfterSeconds?: number;
 }
@@ -73,6 +78,10 @@ export class ArmHandlers {
     if ((m = match(`${s}/metrics:getBatch`))) return this.metricsBatch(req, m[1]!);
     if ((m = match(`(?:/v1)?/workspaces/([^/]+)/query`))) return this.logsQuery(req, m[1]!);
 
+    for (const ext of this.options.extensions ?? []) {
+      const r = ext(req);
+      if (r !== undefined) return r;
+    }
     if (req.query["api-version"] === undefined)
       return err(400, {
         code: "MissingApiVersionParameter",

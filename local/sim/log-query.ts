@@ -26,7 +26,11 @@ export class KqlError extends Error {
 
 type Row = Record<string, Cell>;
 
-const TABLES = new Set(["AzureDiagnostics", "AzureMetrics"]);
+const SCHEMAS: Readonly<Record<string, ReadonlyArray<string>>> = {
+  AzureDiagnostics: ["TimeGenerated", "ResourceId", "Category", "POP_s", "originName_s", "origin_s", "region_s", "httpStatusCode_s", "result_s", "totalLatencyMilliseconds_s"],
+  AzureMetrics: ["TimeGenerated", "ResourceId", "MetricName", "Average", "Total", "Count"],
+};
+const TABLES = new Set(Object.keys(SCHEMAS));
 
 export function runQuery(
   query: string,
@@ -46,6 +50,7 @@ export function runQuery(
       const t = Date.parse(String(r["TimeGenerated"]));
       return t >= timespan.start && t <= timespan.end;
     });
+  let columns: string[] = [...(SCHEMAS[tableName] ?? [])];
   for (const raw of stages) {
     const stage = raw.trim();
     const [verb, rest] = splitVerb(stage);
@@ -53,11 +58,15 @@ export function runQuery(
       case "where":
         data = data.filter(compileWhere(rest, now));
         break;
-      case "summarize":
-        data = summarize(rest, data);
+      case "summarize": {
+        const r = summarize(rest, data);
+        data = r.rows;
+        columns = r.columns;
         break;
+      }
       case "project": {
         const cols = rest.split(",").map((c) => c.trim());
+        columns = cols;
         data = data.map((r) => Object.fromEntries(cols.map((c) => [c, r[c] ?? null])));
         break;
       }
@@ -89,7 +98,7 @@ export function runQuery(
         throw new KqlError(`the operator '${verb}' is not supported by the simulator`);
     }
   }
-  const names = data.length > 0 ? Object.keys(data[0]!) : [];
+  const names = data.length > 0 ? [...new Set([...columns, ...Object.keys(data[0]!)])] : columns;
   return {
     name: "PrimaryResult",
     columns: names.map((n) => ({ name: n, type: typeOf(n, data.find((r) => r[n] !== null)?.[n] ?? null) })),
@@ -189,7 +198,7 @@ function compileWhere(expr: string, now: number): (r: Row) => boolean {
   return (r) => clauses.every((c) => c(r));
 }
 
-function summarize(rest: string, data: Row[]): Row[] {
+function summarize(rest: string, data: Row[]): { rows: Row[]; columns: string[] } {
   const m = /^(.*?)(?:\s+by\s+(.+))?$/is.exec(rest);
   const aggText = m?.[1]?.trim() ?? "";
   const by = (m?.[2] ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
@@ -207,7 +216,7 @@ function summarize(rest: string, data: Row[]): Row[] {
     g.push(r);
     groups.set(key, g);
   }
-  return [...groups.values()].map((g) => {
+  const rowsOut = [...groups.values()].map((g) => {
     const out: Row = {};
     for (const b of by) out[b] = g[0]?.[b] ?? null;
     for (const a of aggs) {
@@ -235,4 +244,5 @@ function summarize(rest: string, data: Row[]): Row[] {
     }
     return out;
   });
+  return { rows: rowsOut, columns: [...by, ...aggs.map((a) => a.name)] };
 }

@@ -13,7 +13,7 @@ import type { AccessToken, TokenCredential } from "@azure/core-auth";
 import { VirtualClock } from "../clock";
 import type { Topology } from "../../src/domain/topology";
 import { AlertEvaluator, type AlertNotification } from "./alerts";
-import { ArmHandlers, type ArmResponse } from "./arm-handlers";
+import { ArmHandlers, type ArmExtension, type ArmResponse } from "./arm-handlers";
 import { createCertificate } from "./certs";
 import { RequestLog, type SimService } from "./request-log";
 import { faultSchema, loadScenarioOrThrow, type FaultInput, type LoadedScenario } from "./scenario";
@@ -37,6 +37,11 @@ export interface SimulatorOptions {
   readonly lroRetryAfterSeconds?: number;
   readonly gatePollSeconds?: number;
   readonly metricGrainSeconds?: number;
+  /**
+   * More ARM resource providers served on the same listener (after auth and fault injection, before the built-in
+   * routes); each gets the world to seed itself from (e.g. `world.topology`, `world.stream(name)`, `world.clock`).
+   */
+  readonly armExtensions?: ReadonlyArray<(world: World) => ArmExtension>;
 }
 
 /** Options for SDK client constructors that point them at the simulator. */
@@ -104,7 +109,10 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     ...(options.metricGrainSeconds === undefined ? {} : { metricGrainSeconds: options.metricGrainSeconds }),
   });
   const alerts = new AlertEvaluator(world, loaded.scenario.alerts);
-  const arm = new ArmHandlers(world, options.lroRetryAfterSeconds === undefined ? {} : { lroRetryAfterSeconds: options.lroRetryAfterSeconds });
+  const arm = new ArmHandlers(world, {
+    ...(options.lroRetryAfterSeconds === undefined ? {} : { lroRetryAfterSeconds: options.lroRetryAfterSeconds }),
+    extensions: (options.armExtensions ?? []).map((make) => make(world)),
+  });
   const requestLog = new RequestLog();
   const cert = await createCertificate(options.certDir);
 

@@ -189,8 +189,9 @@ export class World {
     this.seedEndpoints();
     this.seedFrontDoors();
     this.defineMetrics();
-    for (const f of this.scenario.faults) this.scheduleFault(f);
+    // Metrics first: a grain that ends when a fault starts records the state before the fault.
     this.scheduleMetrics(this.startedAt + this.grainMs);
+    for (const f of this.scenario.faults) this.scheduleFault(f);
   }
 
   // ---------------------------------------------------------------- seeding
