@@ -282,14 +282,20 @@ export function problemsFromZod(issues: ReadonlyArray<z.core.$ZodIssue>, root: u
             ),
           );
         } else {
+          // zod 4 reports a bad discriminator at the discriminator's own path, with the enclosing object as input
+          // and its allowed values under `options`.
           const discriminator =
             "discriminator" in issue && typeof issue.discriminator === "string" ? issue.discriminator : undefined;
-          problems.push({
-            path: formatPath(discriminator === undefined ? issue.path : [...issue.path, discriminator]),
-            message: `${issue.message.replace(/^Invalid input: ?/, "")}, got ${describe(
-              discriminator === undefined ? input : valueAt(root, [...issue.path, discriminator]),
-            )}`,
-          });
+          const options = "options" in issue && Array.isArray(issue.options) ? (issue.options as unknown[]) : undefined;
+          const path =
+            discriminator === undefined || issue.path[issue.path.length - 1] === discriminator
+              ? issue.path
+              : [...issue.path, discriminator];
+          const expected =
+            options === undefined
+              ? issue.message.replace(/^Invalid input: ?/, "")
+              : `expected ${options.map((o) => JSON.stringify(o)).join(" | ")}`;
+          problems.push({ path: formatPath(path), message: `${expected}, got ${describe(valueAt(root, path))}` });
         }
         break;
       default:
