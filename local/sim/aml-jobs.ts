@@ -10,8 +10,9 @@
  * - a new job is `Queued`, then `Running` after a `trainingJobStart` sample of the latency model (queue + image
  *   pull), and stays Running (training runs for days);
  * - synchronous validation like the service's: unknown workspace → 404 `ResourceNotFound`; missing command,
- *   environment or compute, unknown compute, or a command referencing an undefined `${{inputs.x}}` → 400
- *   `UserError`; a second PUT of the same name with other inputs → 409 `Conflict`, with the same ones → 200;
+ *   environment or compute, unknown compute, an asset input (`uri_folder` …) without `uri` (the service's
+ *   "Request is invalid and/or missing fields.", Azure/azure-sdk-for-js#29328), or a command referencing an
+ *   undefined `${{inputs.x}}` → 400 `UserError`; a second PUT of the same name with other inputs → 409 `Conflict`, with the same ones → 200;
  * - bad input found only when the job starts (no `checkpoint` input, a checkpoint URI that is not an https/
  *   azureml/wasbs URI, or one the `inputProblem` hook refuses) → `Queued`, then `Failed` at the moment it would have
  *   started running;
@@ -79,6 +80,14 @@ export interface AmlRequestLogEntry {
 }
 
 const PROVIDER = "Microsoft.MachineLearningServices";
+const ASSET_INPUTS: ReadonlySet<string> = new Set([
+  "uri_folder",
+  "uri_file",
+  "mltable",
+  "custom_model",
+  "mlflow_model",
+  "triton_model",
+]);
 
 const armError = (status: number, code: string, message: string): AmlArmResponse => ({
   status,
@@ -147,7 +156,11 @@ export class AmlJobsSimulator {
     cancel: boolean,
   ): AmlArmResponse {
     if (req.query["api-version"] === undefined)
-      return armError(400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required.");
+      return armError(
+        400,
+        "MissingApiVersionParameter",
+        "The api-version query parameter (?api-version=) is required.",
+      );
     if (sub.toLowerCase() !== this.o.subscriptionId.toLowerCase())
       return armError(404, "SubscriptionNotFound", `The subscription '${sub}' could not be found.`);
     const ws = this.o.workspaces.find(
@@ -210,10 +223,7 @@ export class AmlJobsSimulator {
     )
       return armError(400, "UserError", "properties.environmentId must be an environment ARM id or azureml:// id.");
     const computeId = props["computeId"];
-    const compute =
-      typeof computeId === "string"
-        ? /\/workspaces\/([^/]+)\/computes\/([^/]+)$/i.exec(computeId)
-        : null;
+    const compute = typeof computeId === "string" ? /\/workspaces\/([^/]+)\/computes\/([^/]+)$/i.exec(computeId) : null;
     if (compute === null) return armError(400, "UserError", "properties.computeId is required for a command job.");
     if (compute[1]!.toLowerCase() !== ws.name.toLowerCase() || !ws.computes.includes(compute[2]!))
       return armError(
@@ -222,12 +232,19 @@ export class AmlJobsSimulator {
         `Compute ${compute[2]} was not found in workspace ${ws.name} (known: ${ws.computes.join(", ") || "none"}).`,
       );
     const inputs = (props["inputs"] ?? {}) as Record<string, JobInput>;
+    // The service's answer to an asset input without a uri (what arm-machinelearning 2.1.1 sends, #29328).
+    for (const input of Object.values(inputs))
+      if (ASSET_INPUTS.has(input.jobInputType ?? "") && (typeof input.uri !== "string" || input.uri === ""))
+        return armError(400, "UserError", "Request is invalid and/or missing fields.");
     for (const ref of command.matchAll(/\$\{\{\s*inputs\.([A-Za-z0-9_]+)\s*\}\}/g))
       if (inputs[ref[1]!] === undefined)
         return armError(400, "UserError", `The command references inputs.${ref[1]} which is not defined in inputs.`);
 
     if (existing !== undefined) {
-      if (JSON.stringify(existing.properties["inputs"] ?? {}) !== JSON.stringify(inputs) || existing.properties["computeId"] !== computeId)
+      if (
+        JSON.stringify(existing.properties["inputs"] ?? {}) !== JSON.stringify(inputs) ||
+        existing.properties["computeId"] !== computeId
+      )
         return armError(409, "Conflict", `A job named ${name} already exists with different properties.`);
       return { status: 200, body: this.resource(sub, existing) };
     }
@@ -250,7 +267,8 @@ export class AmlJobsSimulator {
     const checkpoint = inputs["checkpoint"];
     if (checkpoint === undefined) return "no checkpoint input";
     const uri = checkpoint.uri ?? "";
-    if (!/^(https:\/\/|azureml:\/\/|wasbs:\/\/)\S+$/.test(uri)) return `checkpoint URI ${JSON.stringify(uri)} cannot be mounted`;
+    if (!/^(https:\/\/|azureml:\/\/|wasbs:\/\/)\S+$/.test(uri))
+      return `checkpoint URI ${JSON.stringify(uri)} cannot be mounted`;
     return this.o.inputProblem?.(inputs);
   }
 
@@ -285,7 +303,10 @@ export class AmlJobsSimulator {
         ...job.properties,
         status: this.state(job),
         services: {
-          Studio: { jobServiceType: "Studio", endpoint: `https://ml.azure.com/runs/${job.name}?wsid=${encodeURIComponent(id)}` },
+          Studio: {
+            jobServiceType: "Studio",
+            endpoint: `https://ml.azure.com/runs/${job.name}?wsid=${encodeURIComponent(id)}`,
+          },
         },
       },
     };

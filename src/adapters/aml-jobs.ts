@@ -4,11 +4,18 @@
  *
  * The job gets the checkpoint folder as a `uri_folder` input and the fencing epoch (plus run id and step) as literal
  * inputs, so the trainer's command can say `--resume-from ${{inputs.checkpoint}} --epoch ${{inputs.epoch}}`.
+ *
+ * Workaround, Azure/azure-sdk-for-js#29328: the 2.1.1 serializer maps `uri_folder`/`uri_file` job inputs only under
+ * `AssetJobInput`, so `jobs.createOrUpdate` sends `{ "jobInputType": "uri_folder" }` without `uri` and `mode` (the
+ * service answers 400 "Request is invalid and/or missing fields."), and reading a job back drops them too. The PUT
+ * therefore goes through the client's own pipeline (`client.sendRequest`: same auth, retries, TLS options, endpoint)
+ * with the JSON body as built here, and jobs are compared on the raw response text.
  * Submission is idempotent by job name: an existing job with the same name and the same checkpoint and epoch is
  * returned as is; one with other inputs is a conflict. SDK errors are mapped by {@link amlErrorToCutover}; request
  * and response bodies are never logged.
  */
 import type { TokenCredential } from "@azure/core-auth";
+import { createHttpHeaders, createPipelineRequest } from "@azure/core-rest-pipeline";
 import {
   AzureMachineLearningWorkspaces,
   type AzureMachineLearningWorkspacesOptionalParams,
@@ -173,13 +180,47 @@ export function buildAmlCommandJob(spec: TrainingJobSpec): JobBase | { readonly 
   return { properties };
 }
 
-/** Whether an existing job is the one `spec` would create (same checkpoint folder and epoch). */
-function sameResume(job: JobBase, spec: TrainingJobSpec): boolean {
-  const props = job.properties as Partial<CommandJob>;
-  const inputs = props.inputs ?? {};
-  const checkpoint = inputs["checkpoint"] as { uri?: string } | null | undefined;
-  const epoch = inputs["epoch"] as { value?: string } | null | undefined;
-  return checkpoint?.uri === spec.checkpoint.uri && epoch?.value === String(spec.epoch);
+interface RawJob {
+  readonly id: string | undefined;
+  readonly status: string | undefined;
+  readonly checkpointUri: string | undefined;
+  readonly epoch: string | undefined;
+}
+
+function parseJson(text: string | null | undefined): unknown {
+  if (text === undefined || text === null || text === "") return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The few fields Cutover reads from a job resource, from its raw JSON. */
+function rawJob(json: unknown): RawJob {
+  const j = (typeof json === "object" && json !== null ? json : {}) as {
+    id?: unknown;
+    properties?: { status?: unknown; inputs?: Record<string, { uri?: unknown; value?: unknown } | null> };
+  };
+  const inputs = j.properties?.inputs ?? {};
+  const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+  return {
+    id: str(j.id),
+    status: str(j.properties?.status),
+    checkpointUri: str(inputs["checkpoint"]?.uri),
+    epoch: str(inputs["epoch"]?.value),
+  };
+}
+
+/** An ARM error response as the error shape {@link amlErrorToCutover} reads. */
+function armFailure(status: number, json: unknown, retryAfter: string | undefined): ErrorLike {
+  const e = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+  return {
+    statusCode: status,
+    code: typeof e?.code === "string" ? e.code : `HTTP${status}`,
+    message: typeof e?.message === "string" ? e.message : `HTTP ${status}`,
+    response: { headers: { get: (name: string) => (name.toLowerCase() === "retry-after" ? retryAfter : undefined) } },
+  };
 }
 
 export class AmlTrainingJobs implements TrainingJobPort {
@@ -220,52 +261,78 @@ export class AmlTrainingJobs implements TrainingJobPort {
       workspace: target.workspace,
       name: spec.name,
     };
-    const jobs = this.client(target.subscriptionId).jobs;
 
     const existing = await this.find(ref);
     if (existing !== undefined) return this.asExisting(existing, ref, spec);
-    try {
-      const created = await jobs.createOrUpdate(ref.resourceGroup, ref.workspace, ref.name, body);
+    const put = await this.putJob(ref, body);
+    if (put.status === 200 || put.status === 201) {
+      const created = rawJob(put.json);
       return {
         status: "submitted",
         jobId: created.id ?? amlJobId(ref),
         created: true,
-        state: mapAmlJobStatus(created.properties.status),
+        state: mapAmlJobStatus(created.status),
       };
-    } catch (error) {
-      const status = statusOf(error);
-      if (status === 409) {
-        const raced = await this.find(ref);
-        if (raced !== undefined) return this.asExisting(raced, ref, spec);
-      }
-      if (status === 400) return { status: "rejected", reason: "invalid-input", message: messageOf(error) };
-      if (status === 404) return { status: "rejected", reason: "not-found", message: messageOf(error) };
-      throw amlErrorToCutover(error, `create job ${ref.name}`);
     }
+    if (put.status === 409) {
+      const raced = await this.find(ref);
+      if (raced !== undefined) return this.asExisting(raced, ref, spec);
+    }
+    const failure = armFailure(put.status, put.json, put.retryAfter);
+    if (put.status === 400) return { status: "rejected", reason: "invalid-input", message: messageOf(failure) };
+    if (put.status === 404) return { status: "rejected", reason: "not-found", message: messageOf(failure) };
+    throw amlErrorToCutover(failure, `create job ${ref.name}`);
   }
 
-  private async find(ref: AmlJobRef): Promise<JobBase | undefined> {
+  /** PUT through the client's pipeline with our own JSON (see the azure-sdk-for-js#29328 note above). */
+  private async putJob(
+    ref: AmlJobRef,
+    body: JobBase,
+  ): Promise<{ status: number; json: unknown; retryAfter: string | undefined }> {
+    const client = this.client(ref.subscriptionId);
+    const request = createPipelineRequest({
+      url: `${client.$host.replace(/\/+$/, "")}${amlJobId(ref)}?api-version=${encodeURIComponent(client.apiVersion)}`,
+      method: "PUT",
+      body: JSON.stringify(body),
+      headers: createHttpHeaders({ "content-type": "application/json", accept: "application/json" }),
+    });
+    let response;
     try {
-      return await this.client(ref.subscriptionId).jobs.get(ref.resourceGroup, ref.workspace, ref.name);
+      response = await client.sendRequest(request);
+    } catch (error) {
+      throw amlErrorToCutover(error, `create job ${ref.name}`);
+    }
+    return {
+      status: response.status,
+      json: parseJson(response.bodyAsText),
+      retryAfter: response.headers.get("retry-after"),
+    };
+  }
+
+  /** The job as the service returned it (raw JSON, so inputs keep their `uri`), or undefined when absent. */
+  private async find(ref: AmlJobRef): Promise<RawJob | undefined> {
+    let text: string | null | undefined;
+    try {
+      await this.client(ref.subscriptionId).jobs.get(ref.resourceGroup, ref.workspace, ref.name, {
+        onResponse: (raw) => {
+          text = raw.bodyAsText;
+        },
+      });
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw amlErrorToCutover(error, `read job ${ref.name}`);
     }
+    return rawJob(parseJson(text));
   }
 
-  private asExisting(job: JobBase, ref: AmlJobRef, spec: TrainingJobSpec): TrainingJobSubmitResult {
-    if (!sameResume(job, spec))
+  private asExisting(job: RawJob, ref: AmlJobRef, spec: TrainingJobSpec): TrainingJobSubmitResult {
+    if (job.checkpointUri !== spec.checkpoint.uri || job.epoch !== String(spec.epoch))
       return {
         status: "rejected",
         reason: "conflict",
         message: `job ${ref.name} already exists with a different checkpoint or epoch`,
       };
-    return {
-      status: "submitted",
-      jobId: job.id ?? amlJobId(ref),
-      created: false,
-      state: mapAmlJobStatus(job.properties.status),
-    };
+    return { status: "submitted", jobId: job.id ?? amlJobId(ref), created: false, state: mapAmlJobStatus(job.status) };
   }
 
   async getStatus(jobId: string): Promise<TrainingJobStatus> {

@@ -32,7 +32,7 @@ export interface TrainingEnv {
 export async function startTrainingEnv(): Promise<TrainingEnv> {
   const azurite = await startAzurite({ accounts: [HUB_ACCOUNT, SECONDARY_ACCOUNT] });
   const resolver = azuriteResolver({
-    connectionStringFor: azurite.connectionStringFor,
+    connectionStringFor: (account, key) => azurite.connectionStringFor(account, key),
     accounts: [HUB_ACCOUNT, SECONDARY_ACCOUNT],
   });
   return {
