@@ -1,13 +1,48 @@
 /**
- * Composition root: the one place that reads settings and builds what the functions need. Everything is built
- * lazily and cached per process, so that a function app cold start pays only for what the first invocation uses.
+ * Composition root: the one place that reads settings and builds what the functions need (config → credential →
+ * clients → adapters → activities). Everything is built lazily and cached per process, so a cold start pays only for
+ * what the first invocation uses.
  */
+import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
-import { loadTopologyFile, type TopologyLoadResult } from "./config/topology-loader";
+import type { AccessToken, TokenCredential } from "@azure/core-auth";
+import type { InvocationContext } from "@azure/functions";
+import { TableClient } from "@azure/data-tables";
+import { DefaultAzureCredential, ManagedIdentityCredential } from "@azure/identity";
+import { BlobServiceClient } from "@azure/storage-blob";
+import { createFailoverActivities } from "./activities/failover";
+import type { FailoverPorts } from "./activities/ports";
+import { AksPoolsAdapter } from "./adapters/aks-pools";
+import { AzureClients } from "./adapters/azure-clients";
+import { BlobAccounts } from "./adapters/blob-accounts";
+import { EndpointAdapter } from "./adapters/endpoints";
+import { FrontDoorAdapter } from "./adapters/front-door";
+import { ModelStoreAdapter } from "./adapters/model-store";
+import { MonitorAdapter } from "./adapters/monitor";
+import { ALERT_TABLE, STATE_CONTAINER, StateStore } from "./adapters/state-store";
 import { readSettings, type SettingsResult } from "./config/settings";
+import { formatProblem, loadTopologyFile, type TopologyLoadResult } from "./config/topology-loader";
+import { CutoverError } from "./domain/errors";
+import type { Topology } from "./domain/topology";
+
+/** Azurite's published development key (not a secret); every local account uses it. */
+const AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+/**
+ * Clock seam for the in-process local host: when it sets `globalThis[Symbol.for("cutover.clock")]` to an object
+ * with `now()`, activities and HTTP handlers read its virtual time, so their records line up with the orchestrations'
+ * `currentUtcDateTime`. In Azure nothing sets it and the real clock is used.
+ */
+export const CLOCK_SYMBOL = Symbol.for("cutover.clock");
+
+export function now(): number {
+  const clock = (globalThis as Record<symbol, { now(): number } | undefined>)[CLOCK_SYMBOL];
+  return clock === undefined ? Date.now() : clock.now();
+}
 
 let settingsCache: SettingsResult | undefined;
 const topologyCache = new Map<string, Promise<TopologyLoadResult>>();
+let runtimeCache: Promise<Runtime> | undefined;
 
 export function settings(): SettingsResult {
   settingsCache ??= readSettings(process.env);
@@ -36,8 +71,134 @@ export function loadTopology(): Promise<TopologyLoadResult> | { readonly ok: fal
   return pending;
 }
 
-/** Forgets cached settings and topology (tests, and a host that reloads the app). */
+export async function requireTopology(): Promise<Topology> {
+  const pending = loadTopology();
+  const result = "then" in pending ? await pending : pending;
+  if (result.ok) return result.topology;
+  throw new CutoverError(
+    "INVALID_CONFIG",
+    "problems" in result
+      ? `topology ${result.source}: ${result.problems.map(formatProblem).join("; ")}`
+      : result.reason,
+  );
+}
+
+export interface Runtime {
+  readonly topology: Topology;
+  readonly state: StateStore;
+  readonly ports: FailoverPorts;
+  readonly activities: Record<string, (input: unknown, context: InvocationContext) => Promise<unknown>>;
+  readonly cooldownSeconds: number;
+  readonly pollSeconds: number;
+  readonly confirmAlerts: boolean;
+}
+
+function isLoopback(url: string | undefined): boolean {
+  if (url === undefined) return false;
+  const host = new URL(url).hostname;
+  return host === "127.0.0.1" || host === "localhost" || host === "[::1]";
+}
+
+/** A fixed token, for the local Azure simulator only (refused unless every Azure endpoint is loopback). */
+class SimulatorCredential implements TokenCredential {
+  getToken(): Promise<AccessToken> {
+    return Promise.resolve({ token: "cutover-simulator-token", expiresOnTimestamp: Date.now() + 3600_000 });
+  }
+}
+
+async function build(): Promise<Runtime> {
+  const s = settings();
+  if (!s.ok) throw new CutoverError("INVALID_CONFIG", s.problems.map((p) => `${p.name}: ${p.message}`).join("; "));
+  const v = s.values;
+  const topology = await requireTopology();
+  const mode = v.CUTOVER_CREDENTIAL ?? "managed-identity";
+  let credential: TokenCredential;
+  if (mode === "simulator") {
+    if (!isLoopback(v.CUTOVER_ARM_ENDPOINT))
+      throw new CutoverError(
+        "INVALID_CONFIG",
+        "CUTOVER_CREDENTIAL=simulator needs CUTOVER_ARM_ENDPOINT on loopback (127.0.0.1)",
+      );
+    credential = new SimulatorCredential();
+  } else if (mode === "default") credential = new DefaultAzureCredential();
+  else
+    credential =
+      v.AZURE_CLIENT_ID === undefined
+        ? new ManagedIdentityCredential()
+        : new ManagedIdentityCredential({ clientId: v.AZURE_CLIENT_ID });
+
+  const simulation = v.CUTOVER_LOCAL_SIMULATION === true;
+  const caPem = v.CUTOVER_TLS_CA_FILE === undefined ? undefined : readFileSync(v.CUTOVER_TLS_CA_FILE, "utf8");
+  const clients = new AzureClients({
+    credential,
+    ...(v.CUTOVER_ARM_ENDPOINT === undefined ? {} : { armEndpoint: v.CUTOVER_ARM_ENDPOINT }),
+    ...(v.CUTOVER_METRICS_ENDPOINT === undefined ? {} : { metricsEndpoint: v.CUTOVER_METRICS_ENDPOINT }),
+    ...(v.CUTOVER_LOGS_ENDPOINT === undefined ? {} : { logsEndpoint: v.CUTOVER_LOGS_ENDPOINT }),
+    ...(caPem === undefined ? {} : { caPem }),
+    // In simulation the runbook retries in virtual time (honouring Retry-After); SDK sleeps would be wall time.
+    ...(simulation ? { retryOptions: { maxRetries: 0 } } : {}),
+  });
+  const updateIntervalInMs = simulation ? 5 : 2000;
+
+  let container;
+  let table: TableClient;
+  if (v.CUTOVER_STATE_CONNECTION_STRING !== undefined) {
+    container = BlobServiceClient.fromConnectionString(v.CUTOVER_STATE_CONNECTION_STRING).getContainerClient(
+      STATE_CONTAINER,
+    );
+    table = TableClient.fromConnectionString(v.CUTOVER_STATE_CONNECTION_STRING, ALERT_TABLE, {
+      allowInsecureConnection: true,
+    });
+  } else if (v.CUTOVER_STATE_ACCOUNT_URL !== undefined) {
+    container = new BlobServiceClient(v.CUTOVER_STATE_ACCOUNT_URL, credential).getContainerClient(STATE_CONTAINER);
+    const tableUrl = v.CUTOVER_STATE_ACCOUNT_URL.replace(".blob.", ".table.");
+    table = new TableClient(tableUrl, ALERT_TABLE, credential);
+  } else {
+    throw new CutoverError(
+      "INVALID_CONFIG",
+      "set CUTOVER_STATE_ACCOUNT_URL (Azure) or CUTOVER_STATE_CONNECTION_STRING (local)",
+    );
+  }
+  const state = new StateStore(container, table);
+  const accounts = new BlobAccounts({
+    credential,
+    ...(v.CUTOVER_LOCAL_BLOB_ORIGIN === undefined
+      ? {}
+      : { local: { origin: v.CUTOVER_LOCAL_BLOB_ORIGIN, key: AZURITE_KEY } }),
+  });
+  const ports: FailoverPorts = {
+    pools: new AksPoolsAdapter(clients, updateIntervalInMs),
+    frontDoor: new FrontDoorAdapter(clients, updateIntervalInMs),
+    gates: state,
+    models: new ModelStoreAdapter(accounts, now),
+    endpoints: new EndpointAdapter({ timeoutMs: simulation ? 2000 : 5000 }),
+    metrics: new MonitorAdapter(clients, now),
+    reports: state,
+    now,
+  };
+  return {
+    topology,
+    state,
+    ports,
+    activities: createFailoverActivities(ports),
+    cooldownSeconds: v.CUTOVER_AUTO_COOLDOWN_SECONDS ?? 1800,
+    pollSeconds: v.CUTOVER_POLL_INTERVAL_SECONDS ?? 15,
+    confirmAlerts: v.CUTOVER_ALERT_CONFIRM ?? false,
+  };
+}
+
+/** The process-wide runtime, built on first use. A failed build is not cached, so a fixed setting takes effect. */
+export function runtime(): Promise<Runtime> {
+  runtimeCache ??= build().catch((error: unknown) => {
+    runtimeCache = undefined;
+    throw error;
+  });
+  return runtimeCache;
+}
+
+/** Forgets cached settings, topology and clients (tests, and a host that reloads the app). */
 export function resetComposition(): void {
   settingsCache = undefined;
   topologyCache.clear();
+  runtimeCache = undefined;
 }

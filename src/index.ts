@@ -3,3 +3,5 @@
  * host. Keep this list complete: a module not imported here is not deployed.
  */
 import "./functions/health";
+import "./functions/http";
+import "./functions/durable";

@@ -82,6 +82,18 @@ export const SETTINGS = {
     description: "Local development only: a PEM file to trust for the Azure simulator's self-signed certificate.",
     setInAzure: false,
   },
+  CUTOVER_LOCAL_BLOB_ORIGIN: {
+    schema: url,
+    description:
+      "Local development only: map every storage account the topology names (model and checkpoint stores) to the Azurite account of the same name at this origin (e.g. http://127.0.0.1:10000), using Azurite's well-known key.",
+    setInAzure: false,
+  },
+  CUTOVER_LOCAL_SIMULATION: {
+    schema: boolString,
+    description:
+      "Local simulation only: turn off SDK-level retries (the runbook retries in virtual time, honouring Retry-After) and poll long-running operations every few milliseconds.",
+    setInAzure: false,
+  },
   CUTOVER_PROBE_SCHEDULE: {
     schema: z.string().min(1),
     description:

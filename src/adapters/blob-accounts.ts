@@ -1,0 +1,53 @@
+/**
+ * Blob service clients for the storage accounts the topology names (model stores, checkpoint stores) and for
+ * Cutover's own state account. In Azure every account is reached at its URL with the managed identity. Locally,
+ * `CUTOVER_LOCAL_BLOB_ORIGIN` maps each account to the Azurite account of the same name (Azurite serves several
+ * accounts at `<origin>/<account>`), authenticated with the given key.
+ */
+import type { TokenCredential } from "@azure/core-auth";
+import { BlobServiceClient, StorageSharedKeyCredential } from "@azure/storage-blob";
+import { CutoverError } from "../domain/errors";
+
+export interface BlobAccountsOptions {
+  readonly credential: TokenCredential;
+  /** Local only: Azurite blob origin (e.g. http://127.0.0.1:10000) and the key every local account uses. */
+  readonly local?: { readonly origin: string; readonly key: string };
+}
+
+export function accountNameOf(accountUrl: string): string {
+  const url = new URL(accountUrl);
+  const host = url.hostname;
+  // https://<account>.blob.core.windows.net, or http://127.0.0.1:10000/<account> (Azurite path style)
+  if (host === "127.0.0.1" || host === "localhost") {
+    const first = url.pathname.split("/").find((p) => p !== "");
+    if (first === undefined) throw new CutoverError("INVALID_CONFIG", `no account name in ${accountUrl}`);
+    return first;
+  }
+  const name = host.split(".")[0];
+  if (name === undefined || name === "") throw new CutoverError("INVALID_CONFIG", `no account name in ${accountUrl}`);
+  return name;
+}
+
+export class BlobAccounts {
+  private readonly cache = new Map<string, BlobServiceClient>();
+
+  constructor(private readonly options: BlobAccountsOptions) {}
+
+  service(accountUrl: string): BlobServiceClient {
+    let client = this.cache.get(accountUrl);
+    if (client === undefined) {
+      const local = this.options.local;
+      if (local !== undefined) {
+        const name = accountNameOf(accountUrl);
+        client = new BlobServiceClient(
+          `${local.origin.replace(/\/$/, "")}/${name}`,
+          new StorageSharedKeyCredential(name, local.key),
+        );
+      } else {
+        client = new BlobServiceClient(accountUrl, this.options.credential);
+      }
+      this.cache.set(accountUrl, client);
+    }
+    return client;
+  }
+}

@@ -1,0 +1,52 @@
+/** HTTP routes (all under /api). Thin registrations: the handlers live in src/http/. */
+import { app } from "@azure/functions";
+import * as df from "durable-functions";
+import { alertsHandler } from "../http/alerts";
+import { abortHandler, approveHandler, drillsHandler, getFailoverHandler } from "../http/failovers";
+import { gatesHandler } from "../http/gates";
+import { planHandler } from "../http/plan";
+
+const durableClient = df.input.durableClient();
+
+app.http("alerts", {
+  route: "alerts",
+  methods: ["POST"],
+  authLevel: "function",
+  extraInputs: [durableClient],
+  handler: alertsHandler,
+});
+app.http("drills", {
+  route: "drills",
+  methods: ["POST"],
+  authLevel: "function",
+  extraInputs: [durableClient],
+  handler: drillsHandler,
+});
+app.http("getFailover", {
+  route: "failovers/{id}",
+  methods: ["GET"],
+  authLevel: "function",
+  extraInputs: [durableClient],
+  handler: getFailoverHandler,
+});
+app.http("approveFailover", {
+  route: "failovers/{id}/approve",
+  methods: ["POST"],
+  authLevel: "function",
+  extraInputs: [durableClient],
+  handler: approveHandler,
+});
+app.http("abortFailover", {
+  route: "failovers/{id}/abort",
+  methods: ["POST"],
+  authLevel: "function",
+  extraInputs: [durableClient],
+  handler: abortHandler,
+});
+app.http("plan", { route: "plan", methods: ["GET"], authLevel: "function", handler: planHandler });
+app.http("gates", {
+  route: "gates/{workload}/{region}",
+  methods: ["GET"],
+  authLevel: "anonymous",
+  handler: gatesHandler,
+});

@@ -1,0 +1,120 @@
+/**
+ * `POST /api/alerts`: Azure Monitor's Common Alert Schema webhook. Fired alerts start or join the failover of every
+ * workload + scope they map to; Resolved alerts are recorded and passed to a failover still waiting on them. Bad input
+ * is a 400 (413 when too large) with the reason; an alert that maps to nothing is a 202 recorded as ignored. Only a
+ * failure of Cutover itself (storage unreachable) is a 5xx, which makes the action group retry.
+ */
+import { randomUUID } from "node:crypto";
+import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import * as df from "durable-functions";
+import { now, runtime } from "../composition";
+import { mapAlert, MAX_ALERT_BYTES, parseAlertBody, type CommonAlert } from "../domain/alerts";
+import type { FailedScope } from "../domain/plan";
+import { EVENTS } from "../runbooks/contracts";
+import { activeFailover, startOrJoinFailover, type StartOutcome } from "./failover-service";
+import { failure, json, problem } from "./responses";
+
+export async function alertsHandler(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > MAX_ALERT_BYTES)
+    return problem(413, `body exceeds ${MAX_ALERT_BYTES} bytes (Azure Monitor's payload limit)`);
+  const body = await request.text();
+  const parsed = parseAlertBody(body);
+  if (!parsed.ok) return problem(parsed.status, parsed.reason);
+  const alert = parsed.alert;
+  try {
+    const rt = await runtime();
+    const client = df.getClient(context);
+    const receivedAt = new Date(now()).toISOString();
+    const essentials = alert.data.essentials;
+    const record = async (
+      outcome: "started" | "joined" | "ignored" | "resolved",
+      targets: string[],
+      instanceIds: string[],
+      reason: string,
+    ): Promise<void> => {
+      await rt.state.recordAlert(
+        {
+          receivedAt,
+          alertId: essentials.alertId,
+          rule: essentials.alertRule,
+          condition: essentials.monitorCondition,
+          severity: essentials.severity,
+          outcome,
+          targets: targets.join(","),
+          instanceIds: instanceIds.join(","),
+          reason,
+        },
+        `${receivedAt}-${randomUUID()}`,
+      );
+    };
+
+    const mapping = mapAlert(alert, rt.topology);
+    if (!mapping.mapped) {
+      await record("ignored", [], [], mapping.reason);
+      context.log(`alert ${essentials.alertRule} ignored: ${mapping.reason}`);
+      return json(202, { outcome: "ignored", reason: mapping.reason });
+    }
+    const targetNames = mapping.targets.map(
+      (t) => `${t.workload}/${t.scope.region}${t.scope.zone === undefined ? "" : `/${t.scope.zone}`}`,
+    );
+
+    if (essentials.monitorCondition === "Resolved") {
+      const notified: string[] = [];
+      for (const t of mapping.targets) {
+        const id = await activeFailover({ client, state: rt.state }, t.workload, t.scope);
+        if (id === undefined) continue;
+        await client.raiseEvent(id, EVENTS.resolved, { alertId: essentials.alertId, at: receivedAt });
+        notified.push(id);
+      }
+      await record(
+        "resolved",
+        targetNames,
+        notified,
+        notified.length > 0 ? "passed to the running failover" : "no failover running",
+      );
+      return json(202, { outcome: "resolved", targets: targetNames, notified });
+    }
+
+    const results: Array<StartOutcome & { workload: string; scope: FailedScope }> = [];
+    for (const t of mapping.targets) {
+      const outcome = await startOrJoinFailover(
+        { client, state: rt.state, now, cooldownSeconds: rt.cooldownSeconds },
+        {
+          workload: t.workload,
+          scope: t.scope,
+          mode: "live",
+          topology: rt.topology,
+          trigger: { kind: "alert", reference: essentials.alertId, detectedAt: firedAt(alert, receivedAt), receivedAt },
+          options: { pollSeconds: rt.pollSeconds, confirmWithMetrics: rt.confirmAlerts },
+        },
+      );
+      results.push({ ...outcome, workload: t.workload, scope: t.scope });
+    }
+    const started = results.some((r) => r.outcome === "started");
+    await record(
+      started ? "started" : "joined",
+      targetNames,
+      results.map((r) => r.instanceId),
+      mapping.targets.map((t) => t.via).join("; "),
+    );
+    return json(202, {
+      outcome: started ? "started" : "joined",
+      failovers: results.map((r) => ({
+        workload: r.workload,
+        scope: r.scope,
+        instanceId: r.instanceId,
+        outcome: r.outcome,
+        statusUrl: `/api/failovers/${r.instanceId}`,
+      })),
+    });
+  } catch (error) {
+    context.error(`alert handling failed: ${error instanceof Error ? error.message : String(error)}`);
+    return failure(error);
+  }
+}
+
+function firedAt(alert: CommonAlert, fallback: string): string {
+  const fired = Date.parse(alert.data.essentials.firedDateTime);
+  return Number.isNaN(fired) ? fallback : new Date(fired).toISOString();
+}

@@ -1,0 +1,166 @@
+/**
+ * Failover status and control: `GET /api/failovers/{id}`, `POST /api/failovers/{id}/approve`, `POST …/abort`, and
+ * `POST /api/drills` (dry-run: plan and readiness, no writes; live: a real failover of that scope).
+ */
+import { randomUUID } from "node:crypto";
+import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import * as df from "durable-functions";
+import { z } from "zod";
+import { now, runtime } from "../composition";
+import { formatPath, zoneSchema } from "../domain/topology";
+import { EVENTS, ORCHESTRATIONS } from "../runbooks/contracts";
+import { startOrJoinFailover } from "./failover-service";
+import { failure, json, problem } from "./responses";
+
+const ACTIVE = new Set(["Running", "Pending", "ContinuedAsNew", "Suspended"]);
+
+async function readStatus(context: InvocationContext, id: string): Promise<df.DurableOrchestrationStatus | undefined> {
+  try {
+    return await df.getClient(context).getStatus(id, { showHistory: false, showInput: false });
+  } catch (error) {
+    if (/404|not found|No instance/i.test(error instanceof Error ? error.message : String(error))) return undefined;
+    throw error;
+  }
+}
+
+export async function getFailoverHandler(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const id = request.params["id"] ?? "";
+  try {
+    const status = await readStatus(context, id);
+    if (status === undefined) {
+      const report = await (await runtime()).state.getReport(id);
+      if (report === undefined) return problem(404, `no failover ${id}`);
+      return json(200, { instanceId: id, runtimeStatus: "Completed", report });
+    }
+    return json(200, {
+      instanceId: id,
+      runtimeStatus: status.runtimeStatus,
+      createdTime: status.createdTime,
+      lastUpdatedTime: status.lastUpdatedTime,
+      status: status.customStatus ?? null,
+      report: status.output ?? null,
+    });
+  } catch (error) {
+    return failure(error);
+  }
+}
+
+const controlSchema = z.strictObject({
+  by: z.string().min(1).max(200).optional(),
+  reason: z.string().max(2000).optional(),
+});
+
+async function control(
+  request: HttpRequest,
+  context: InvocationContext,
+  event: "approve" | "abort",
+): Promise<HttpResponseInit> {
+  const id = request.params["id"] ?? "";
+  const text = await request.text();
+  let body: unknown = {};
+  if (text.trim() !== "") {
+    try {
+      body = JSON.parse(text);
+    } catch (error) {
+      return problem(400, `malformed JSON: ${(error as Error).message}`);
+    }
+  }
+  const parsed = (
+    event === "approve" ? controlSchema.extend({ approved: z.boolean().optional() }) : controlSchema
+  ).safeParse(body);
+  if (!parsed.success)
+    return problem(400, parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join("; "));
+  try {
+    const status = await readStatus(context, id);
+    if (status === undefined) return problem(404, `no failover ${id}`);
+    if (!ACTIVE.has(String(status.runtimeStatus)))
+      return problem(409, `failover ${id} is ${String(status.runtimeStatus)}`);
+    const by = parsed.data.by ?? "api";
+    if (event === "approve") {
+      const approved = (parsed.data as { approved?: boolean }).approved ?? true;
+      await df.getClient(context).raiseEvent(id, EVENTS.approval, { approved, by });
+      return json(202, { instanceId: id, event: approved ? "approved" : "denied", by });
+    }
+    await df
+      .getClient(context)
+      .raiseEvent(id, EVENTS.abort, { by, reason: parsed.data.reason ?? "aborted through the API" });
+    return json(202, { instanceId: id, event: "abort requested", by });
+  } catch (error) {
+    return failure(error);
+  }
+}
+
+export const approveHandler = (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> =>
+  control(request, context, "approve");
+export const abortHandler = (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> =>
+  control(request, context, "abort");
+
+export const drillSchema = z.strictObject({
+  workload: z.string().min(1),
+  scope: z.strictObject({ region: z.string().min(1), zone: zoneSchema.optional() }),
+  mode: z.enum(["dry-run", "live"]),
+});
+
+export async function drillsHandler(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  let body: unknown;
+  try {
+    body = JSON.parse(await request.text());
+  } catch (error) {
+    return problem(400, `malformed JSON: ${(error as Error).message}`);
+  }
+  const parsed = drillSchema.safeParse(body);
+  if (!parsed.success)
+    return problem(400, parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join("; "));
+  const drill = parsed.data;
+  try {
+    const rt = await runtime();
+    const workload = rt.topology.workloads.find((w) => w.name === drill.workload);
+    if (workload === undefined) return problem(400, `workload: "${drill.workload}" is not in the topology`);
+    if (workload.regions[drill.scope.region] === undefined)
+      return problem(
+        400,
+        `scope.region: workload ${drill.workload} has no region "${drill.scope.region}" (has ${Object.keys(workload.regions).join(", ")})`,
+      );
+    if (
+      drill.scope.zone !== undefined &&
+      !(rt.topology.regions[drill.scope.region]?.zones ?? []).includes(drill.scope.zone)
+    )
+      return problem(400, `scope.zone: ${drill.scope.region} has no zone ${drill.scope.zone}`);
+    const client = df.getClient(context);
+    const at = new Date(now()).toISOString();
+    const reference = `drill-${randomUUID()}`;
+    const trigger = { kind: "drill" as const, reference, detectedAt: at, receivedAt: at };
+    const options = { pollSeconds: rt.pollSeconds };
+    let instanceId: string;
+    let outcome: "started" | "joined";
+    if (drill.mode === "dry-run") {
+      instanceId = reference;
+      await client.startNew(ORCHESTRATIONS.failoverWorkload, {
+        instanceId,
+        input: {
+          workload: drill.workload,
+          scope: drill.scope,
+          mode: "dry-run",
+          trigger,
+          topology: rt.topology,
+          options,
+        },
+      });
+      outcome = "started";
+    } else {
+      ({ instanceId, outcome } = await startOrJoinFailover(
+        { client, state: rt.state, now, cooldownSeconds: 0 },
+        { workload: drill.workload, scope: drill.scope, mode: "live", trigger, topology: rt.topology, options },
+      ));
+    }
+    const response = client.createCheckStatusResponse(request, instanceId);
+    const links = (await response.json()) as Record<string, unknown> | undefined;
+    return json(
+      202,
+      { instanceId, outcome, mode: drill.mode, statusUrl: `/api/failovers/${instanceId}`, ...(links ?? {}) },
+      { location: `/api/failovers/${instanceId}` },
+    );
+  } catch (error) {
+    return failure(error);
+  }
+}
