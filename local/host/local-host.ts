@@ -741,8 +741,10 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const store = options.store ?? new MemoryHistoryStore();
   let clock = options.clock;
   if (clock === undefined) {
+    // Resume where the stored instances left off, so a restarted host never runs time backwards.
     const snapshot = await store.load();
-    clock = new VirtualClock(Math.max(DEFAULT_EPOCH, snapshot.meta?.clockNow ?? 0));
+    const latest = Math.max(snapshot.meta?.clockNow ?? 0, ...snapshot.instances.map((i) => i.lastUpdatedTime));
+    clock = new VirtualClock(Math.max(DEFAULT_EPOCH, latest));
   }
   const host = new LocalHost(options, clock, store);
   await host.start();
