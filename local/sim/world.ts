@@ -1050,8 +1050,9 @@ export class World {
   }
 
   private scheduleMetrics(at: number): void {
+    // One millisecond before the grain ends, so that a fault starting exactly at the boundary lands in the next grain.
     const handle = this.clock.schedule(
-      at,
+      at - 1,
       () => {
         this.recordMetrics(at);
         if (!this.stopped) this.scheduleMetrics(at + this.grainMs);
