@@ -22,6 +22,8 @@
 import { DEFAULT_LATENCY_MODEL, sampleTriangular, type LatencyModel } from "../../src/domain/latency-model";
 import type { Topology } from "../../src/domain/topology";
 import type { VirtualClock } from "../clock";
+import type { ArmExtension } from "./arm-handlers";
+import type { World } from "./world";
 
 /** The request shape of the simulator's ARM router (structurally compatible with it). */
 export interface AmlArmRequest {
@@ -53,6 +55,8 @@ export interface AmlJobsSimOptions {
   readonly latency?: LatencyModel;
   /** Extra start-time input check (e.g. "that checkpoint folder does not exist"); a string fails the job. */
   readonly inputProblem?: (inputs: Readonly<Record<string, JobInput>>) => string | undefined;
+  /** Region outages decided elsewhere (the world's `region-down` faults), besides {@link AmlJobsSimulator.setRegionDown}. */
+  readonly regionDown?: (region: string) => boolean;
 }
 
 interface JobInput {
@@ -172,7 +176,7 @@ export class AmlJobsSimulator {
         "ResourceNotFound",
         `The Resource '${PROVIDER}/workspaces/${wsName}' under resource group '${rg}' was not found.`,
       );
-    if (this.down.has(ws.region))
+    if (this.down.has(ws.region) || this.o.regionDown?.(ws.region) === true)
       return armError(503, "ServiceUnavailable", `The service in ${ws.region} is temporarily unavailable.`);
 
     if (name === undefined) {
@@ -311,4 +315,27 @@ export class AmlJobsSimulator {
       },
     };
   }
+}
+
+const byWorld = new WeakMap<World, AmlJobsSimulator>();
+
+/**
+ * The simulator's ARM extension for Azure ML jobs: workspaces and computes from the world's topology, the world's
+ * clock and latency profile, a dedicated random stream (`aml-jobs`), and the world's `region-down` faults.
+ */
+export function amlJobsExtension(world: World): ArmExtension {
+  const random = world.stream("aml-jobs");
+  const sim = AmlJobsSimulator.fromTopology(world.topology, {
+    clock: world.clock,
+    latency: world.latency,
+    random: () => random.next(),
+    regionDown: (region) => world.regionDown(region),
+  });
+  byWorld.set(world, sim);
+  return (req) => sim.handle(req);
+}
+
+/** The Azure ML job simulator serving a world (for assertions and reports), if the extension is installed. */
+export function amlJobsOf(world: World): AmlJobsSimulator | undefined {
+  return byWorld.get(world);
 }
