@@ -14,6 +14,7 @@ import { VirtualClock } from "../clock";
 import type { Topology } from "../../src/domain/topology";
 import { AlertEvaluator, type AlertNotification } from "./alerts";
 import { ArmHandlers, type ArmExtension, type ArmResponse } from "./arm-handlers";
+import { amlJobsExtension } from "./aml-jobs";
 import { createCertificate } from "./certs";
 import { RequestLog, type SimService } from "./request-log";
 import { faultSchema, loadScenarioOrThrow, type FaultInput, type LoadedScenario } from "./scenario";
@@ -111,7 +112,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const alerts = new AlertEvaluator(world, loaded.scenario.alerts);
   const arm = new ArmHandlers(world, {
     ...(options.lroRetryAfterSeconds === undefined ? {} : { lroRetryAfterSeconds: options.lroRetryAfterSeconds }),
-    extensions: (options.armExtensions ?? []).map((make) => make(world)),
+    extensions: [amlJobsExtension, ...(options.armExtensions ?? [])].map((make) => make(world)),
   });
   const requestLog = new RequestLog();
   const cert = await createCertificate(options.certDir);
