@@ -39,7 +39,12 @@ export const SETTINGS = {
     setInAzure: true,
   },
   CUTOVER_STATE_CONNECTION_STRING: {
-    schema: z.string().min(1),
+    schema: z
+      .string()
+      .refine(
+        (v) => v === "UseDevelopmentStorage=true" || (/(^|;)AccountName=/.test(v) && /(^|;)BlobEndpoint=/.test(v)),
+        "expected UseDevelopmentStorage=true or a connection string with AccountName and BlobEndpoint",
+      ),
     description:
       "Local development only: a storage connection string (Azurite) used instead of CUTOVER_STATE_ACCOUNT_URL.",
     setInAzure: false,
