@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { VERSION } from "../version";
+import { registerDevCommand } from "../../local/cli/dev-command";
 import { registerSimCommand } from "../../local/cli/sim-command";
 import { registerPlanCommand } from "./plan-command";
 import { registerValidateCommand } from "./validate-command";
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   // Command registrations (one line each; keep sorted).
+  registerDevCommand(program);
   registerPlanCommand(program);
   registerSimCommand(program);
   registerValidateCommand(program);
