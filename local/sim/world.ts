@@ -114,6 +114,8 @@ interface EndpointState {
   readonly baseLatencyMs: number;
   readonly probeLatencyMs: number;
   gate: GateState;
+  /** The version the serving pods ran before the endpoint lost all capacity (they reload it when nodes return). */
+  lostVersion: string | null;
   lastStatus: EndpointStatus;
   failingSince: number | null;
 }
@@ -247,6 +249,7 @@ export class World {
           baseLatencyMs: Math.round(w.slo.latencyMs * rng.triangular(this.sim.endpointLatencyFractionOfSlo)),
           probeLatencyMs: Math.round(rng.triangular(this.sim.probeLatencyMs)),
           gate: "open",
+          lostVersion: null,
           lastStatus: "ok",
           failingSince: null,
         };
@@ -498,6 +501,15 @@ export class World {
     if (e.loadedVersion === version || (!request.start && e.loadedVersion !== null))
       return { code: 200, body: { status: "ready", modelVersion: e.loadedVersion, latencyMs: this.endpointLatency(e) } };
     if (!request.start) return { code: 503, body: { status: "cold", modelVersion: null } };
+    const seconds = this.startLoad(e, version, "warmup");
+    return { code: 202, body: { status: "loading", modelVersion: version, readyInSeconds: seconds } };
+  }
+
+  /** Starts loading `version` on the endpoint (a warm-up, or pods restarting after lost capacity came back). */
+  private startLoad(e: EndpointState, version: string, reason: "warmup" | "restart"): number {
+    const now = this.clock.now();
+    const workload = e.workload.name;
+    const region = e.region;
     const rng = this.rng.stream(`model-load/${workload}/${region}`);
     const seconds =
       e.workload.model.sizeGb * rng.triangular(this.latency.modelLoadSecondsPerGb) + rng.triangular(this.latency.engineStartup);
@@ -515,9 +527,9 @@ export class World {
       `model load ${workload}/${region}`,
     );
     e.loading = { version, startedAt: now, doneAt, cancel: () => handle.cancel() };
-    this.timeline.add(now, "model-load-started", { workload, region, version });
+    this.timeline.add(now, "model-load-started", { workload, region, version, reason });
     this.changed();
-    return { code: 202, body: { status: "loading", modelVersion: version, readyInSeconds: seconds } };
+    return seconds;
   }
 
   /** Sets (or clears) where endpoints read the health gate; polls every few virtual seconds while set. */
@@ -922,10 +934,17 @@ export class World {
     for (const e of this.endpoints.values()) {
       const readyGpus = this.readyGpus(e.workload.name, e.region);
       if (readyGpus === 0 && (e.loadedVersion !== null || e.loading !== undefined)) {
+        // Kubernetes reschedules the serving pods when capacity returns: remember what they were running.
+        e.lostVersion = e.loading?.version ?? e.loadedVersion;
         e.loading?.cancel();
         e.loading = undefined;
         e.loadedVersion = null;
         this.timeline.add(now, "model-unloaded", { workload: e.workload.name, region: e.region });
+      } else if (readyGpus > 0 && e.loadedVersion === null && e.loading === undefined && e.lostVersion !== null) {
+        const version = e.lostVersion;
+        e.lostVersion = null;
+        this.startLoad(e, version, "restart");
+        return;
       }
       const status = this.endpointStatus(e, readyGpus);
       if (status !== e.lastStatus) {
