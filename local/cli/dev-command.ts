@@ -158,9 +158,14 @@ export function registerDevCommand(program: Command): void {
         out: (l) => process.stdout.write(`${l}\n`),
         err: (l) => process.stderr.write(`${l}\n`),
       };
-      let host: LocalHost;
+      // Listen for signals before starting, so that an early Ctrl+C also stops cleanly.
+      let signalled: () => void = () => undefined;
+      const interrupted = new Promise<void>((done) => (signalled = done));
+      const onSignal = (): void => signalled();
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
       try {
-        host = await runDev(
+        const host = await runDev(
           {
             port,
             speed,
@@ -171,20 +176,14 @@ export function registerDevCommand(program: Command): void {
           },
           io,
         );
+        await interrupted;
+        await host.stop();
       } catch (error) {
         process.stderr.write(`cutover dev: ${(error as Error).message}\n`);
         process.exitCode = (error as { name?: string }).name === "LocalHostError" ? 1 : 3;
-        return;
+      } finally {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
       }
-      await new Promise<void>((done) => {
-        const stop = (): void => {
-          process.off("SIGINT", stop);
-          process.off("SIGTERM", stop);
-          done();
-        };
-        process.on("SIGINT", stop);
-        process.on("SIGTERM", stop);
-      });
-      await host.stop();
     });
 }
