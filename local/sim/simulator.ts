@@ -92,7 +92,8 @@ export interface Simulator {
   /**
    * Resolves `work` (e.g. an SDK poller) while moving virtual time forward: each round waits briefly in wall time
    * for the client's next request, then advances to the next world event (at most `stepMs`). Throws when
-   * `maxVirtualMs` pass without `work` settling.
+   * `maxVirtualMs` pass without `work` settling. Time moves while a request of `work` may still be on its way, so
+   * for a reproducible timeline send writes first (`await poller.submitted()`, autorest `begin…()`), then drive.
    */
   drive<T>(work: Promise<T>, options?: { stepMs?: number; maxVirtualMs?: number }): Promise<T>;
   stop(): Promise<void>;
