@@ -67,8 +67,8 @@ const hostMutations: Mutation[] = [
 const roleMutations: Mutation[] = [
   {
     file: "modules/aks-pool-operator/main.bicep",
-    from: "    scope: clusters[pair.cluster]\n    properties: {\n      principalId: principalIds[pair.principal]\n      principalType: 'ServicePrincipal'\n      roleDefinitionId: poolOperator.id",
-    to: "    properties: {\n      principalId: principalIds[pair.principal]\n      principalType: 'ServicePrincipal'\n      roleDefinitionId: poolOperator.id",
+    from: "    scope: clusters[pair.cluster]\n    properties: {\n      principalId: principalIds[pair.principal]\n      principalType: 'ServicePrincipal'\n      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', poolOperator.name)",
+    to: "    properties: {\n      principalId: principalIds[pair.principal]\n      principalType: 'ServicePrincipal'\n      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', poolOperator.name)",
   },
   {
     file: "modules/blob-data-access/main.bicep",

@@ -25,6 +25,8 @@ var poolOperatorActions = [
 // Built-in Monitoring Reader (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/monitor).
 var monitoringReader = '43d0d8ad-25c7-4714-9337-8ba259a9fe05'
 
+// Role definitions live at subscription level even when deployed into a resource group; assignments therefore
+// reference them with subscriptionResourceId() rather than the resource-group-scoped `.id`.
 resource poolOperator 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: guid(subscription().id, resourceGroup().id, 'cutover-aks-agent-pool-operator')
   properties: {
@@ -51,7 +53,7 @@ resource poolWriters 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
     properties: {
       principalId: principalIds[pair.principal]
       principalType: 'ServicePrincipal'
-      roleDefinitionId: poolOperator.id
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', poolOperator.name)
       description: 'Cutover: scale zone-pinned GPU pools of this cluster'
     }
   }
@@ -71,4 +73,4 @@ resource metricReaders 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
 ]
 
 @description('Resource ID of the custom role definition.')
-output roleDefinitionId string = poolOperator.id
+output roleDefinitionId string = subscriptionResourceId('Microsoft.Authorization/roleDefinitions', poolOperator.name)

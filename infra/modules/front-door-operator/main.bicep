@@ -74,7 +74,7 @@ resource originWriters 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
     properties: {
       principalId: principalIds[pair.principal]
       principalType: 'ServicePrincipal'
-      roleDefinitionId: originOperator.id
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', originOperator.name)
       description: 'Cutover: enable, disable and re-weight origins of this profile'
     }
   }
@@ -100,7 +100,7 @@ resource classicWriters 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
     properties: {
       principalId: principalIds[pair.principal]
       principalType: 'ServicePrincipal'
-      roleDefinitionId: classicOperator.id
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', classicOperator.name)
       description: 'Cutover: enable, disable and re-weight backends of this Front Door (classic)'
     }
   }

@@ -51,7 +51,7 @@ resource assignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
     properties: {
       principalId: principalIds[pair.principal]
       principalType: 'ServicePrincipal'
-      roleDefinitionId: jobSubmitter.id
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', jobSubmitter.name)
       description: 'Cutover: fence and resubmit training jobs in this workspace'
     }
   }
