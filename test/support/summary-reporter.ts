@@ -10,14 +10,17 @@ export default class SummaryReporter implements Reporter {
     let failed = 0;
     let skipped = 0;
     for (const mod of testModules) {
+      let moduleFailures = 0;
       for (const test of mod.children.allTests()) {
         const state = test.result().state;
         if (state === "passed") passed++;
-        else if (state === "failed") failed++;
+        else if (state === "failed") moduleFailures++;
         else skipped++;
       }
-      // A file that failed to load has no tests but must count as a failure.
-      if (mod.state() === "failed" && [...mod.children.allTests()].length === 0) failed++;
+      // A file that failed to load, or whose beforeAll/afterAll threw, may report no failed test at all (its tests
+      // show as skipped): it still counts as one failure.
+      if (mod.state() === "failed" && moduleFailures === 0) moduleFailures = 1;
+      failed += moduleFailures;
     }
     failed += unhandledErrors.length;
     process.stdout.write(`\n${passed} passed, ${failed} failed, ${skipped} skipped\n`);
