@@ -60,6 +60,12 @@ export class CheckpointReplicator {
     return this.o.clock.track(this.scanOnce());
   }
 
+  /** Copies one step now (seeding and tests), with the same ordering and fence check as a scheduled copy. */
+  copyNow(step: number): Promise<void> {
+    this.known.add(step);
+    return this.o.clock.track(this.copy(step));
+  }
+
   /** A regional outage of the source: copies due while it lasts wait, and resume when it ends. */
   setSourceReachable(reachable: boolean): void {
     this.sourceUp = reachable;
