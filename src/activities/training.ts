@@ -62,7 +62,7 @@ async function probe<T>(
         (value) => ({ ok: true as const, value }),
         (error: unknown) => ({
           ok: false as const,
-          problem: `${errorCodeOf(error) ?? "ERROR"}: ${error instanceof Error ? error.message.slice(0, 200) : "failed"}`,
+          problem: describeFailure(error),
         }),
       ),
       timeout,
@@ -70,6 +70,12 @@ async function probe<T>(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** One line for a failure that crossed a port: the message when it already carries its `[CODE]`, else code + message. */
+function describeFailure(error: unknown): string {
+  const message = error instanceof Error ? error.message.slice(0, 200) : "failed";
+  return /^\[[A-Z_]+\]/.test(message) ? message : `[${errorCodeOf(error) ?? "ERROR"}] ${message}`;
 }
 
 export function createTrainingActivities(ports: TrainingPorts): TrainingActivities {

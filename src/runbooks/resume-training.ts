@@ -182,7 +182,8 @@ export const resumeTrainingOrchestrator: OrchestrationHandler = function* (conte
   }
   const epoch = fenced.epoch;
   mark(
-    `fenced run at epoch ${epoch} (was ${fenced.previousEpoch ?? "unfenced"}); hub ${fenced.hubFenced ? "fenced" : `not fenced (${fenced.hubProblem ?? "unreachable"})`}`,
+    `fenced the run at epoch ${epoch} in ${input.secondary.region} (its fence was ${fenced.previousEpoch ?? "absent"}); ` +
+      `hub ${fenced.hubFenced ? "fenced too" : `not fenced (${fenced.hubProblem ?? "unreachable"})`}`,
   );
 
   status({ phase: "submitting", step: selected.step, epoch });
