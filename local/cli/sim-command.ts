@@ -17,7 +17,9 @@ export interface SimCommandOptions {
 function parsePort(value: string | undefined, flag: string): number | string {
   if (value === undefined) return 0;
   const n = Number(value);
-  return Number.isInteger(n) && n >= 0 && n <= 65535 ? n : `${flag} must be a port number (0–65535), got ${JSON.stringify(value)}`;
+  return Number.isInteger(n) && n >= 0 && n <= 65535
+    ? n
+    : `${flag} must be a port number (0–65535), got ${JSON.stringify(value)}`;
 }
 
 export function registerSimCommand(program: Command): void {
@@ -34,7 +36,8 @@ export function registerSimCommand(program: Command): void {
       const endpointsPort = parsePort(opts.endpointsPort, "--endpoints-port");
       const speed = Number(opts.speed);
       const problems = [port, endpointsPort].filter((x): x is string => typeof x === "string");
-      if (!Number.isFinite(speed) || speed <= 0) problems.push(`--speed must be a positive number, got ${JSON.stringify(opts.speed)}`);
+      if (!Number.isFinite(speed) || speed <= 0)
+        problems.push(`--speed must be a positive number, got ${JSON.stringify(opts.speed)}`);
       if (problems.length > 0) {
         for (const p of problems) process.stderr.write(`cutover sim: ${p}\n`);
         process.exitCode = 2;

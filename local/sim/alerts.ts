@@ -51,7 +51,8 @@ export class AlertEvaluator {
     private readonly world: World,
     private readonly rules: ReadonlyArray<MetricAlertRule>,
   ) {
-    for (const rule of rules) this.schedule(rule, world.startedAt + isoDurationSeconds(rule.evaluationFrequency) * 1000);
+    for (const rule of rules)
+      this.schedule(rule, world.startedAt + isoDurationSeconds(rule.evaluationFrequency) * 1000);
   }
 
   setWebhook(url: string | undefined): void {
@@ -72,12 +73,18 @@ export class AlertEvaluator {
   }
 
   /** The rule's target resource id and metric namespace. */
-  target(rule: MetricAlertRule): { resourceId: string; namespace: string; resourceGroup: string; resourceType: string } {
+  target(rule: MetricAlertRule): {
+    resourceId: string;
+    namespace: string;
+    resourceGroup: string;
+    resourceType: string;
+  } {
     const w = this.world;
     let resourceId: string;
     if ("frontDoor" in rule.target) {
       const fd = w.frontDoor(rule.target.frontDoor);
-      if (fd === undefined) throw new Error(`[INVALID_INPUT] alert ${rule.name}: no Front Door ${rule.target.frontDoor}`);
+      if (fd === undefined)
+        throw new Error(`[INVALID_INPUT] alert ${rule.name}: no Front Door ${rule.target.frontDoor}`);
       resourceId = fd.resourceId;
     } else if ("cluster" in rule.target) {
       const wl = w.topology.workloads.find((x) => "cluster" in rule.target && x.name === rule.target.cluster.workload);
@@ -185,9 +192,21 @@ export class AlertEvaluator {
         customProperties: Object.keys(rule.customProperties).length === 0 ? null : { ...rule.customProperties },
       },
     };
-    const n: AlertNotification = { rule: rule.name, condition, payload, decidedAt: now, deliveredAt: null, attempts: 0, lastStatus: null };
+    const n: AlertNotification = {
+      rule: rule.name,
+      condition,
+      payload,
+      decidedAt: now,
+      deliveredAt: null,
+      attempts: 0,
+      lastStatus: null,
+    };
     this.notifications.push(n);
-    w.timeline.add(now, condition === "Fired" ? "alert-fired" : "alert-resolved", { rule: rule.name, dimensions: JSON.stringify(dims), value: Math.round(value * 1000) / 1000 });
+    w.timeline.add(now, condition === "Fired" ? "alert-fired" : "alert-resolved", {
+      rule: rule.name,
+      dimensions: JSON.stringify(dims),
+      value: Math.round(value * 1000) / 1000,
+    });
     w.recordAlertWait(rule.name, condition, now, null);
     const dispatch = w.stream(`alerts/${rule.name}/dispatch`).triangular(w.latency.alertDispatch) * 1000;
     this.timers.push(w.clock.scheduleIn(dispatch, () => this.attempt(n), `alert send ${rule.name}`));
@@ -198,7 +217,11 @@ export class AlertEvaluator {
     const url = this.webhook;
     n.attempts++;
     if (url === undefined) {
-      w.timeline.add(w.clock.now(), "alert-delivery-failed", { rule: n.rule, condition: n.condition, reason: "no webhook set" });
+      w.timeline.add(w.clock.now(), "alert-delivery-failed", {
+        rule: n.rule,
+        condition: n.condition,
+        reason: "no webhook set",
+      });
       return;
     }
     const work = fetch(url, {
@@ -226,7 +249,12 @@ export class AlertEvaluator {
           this.timers.push(w.clock.scheduleIn(delay * 1000, () => this.attempt(n), `alert retry ${n.rule}`));
           return;
         }
-        w.timeline.add(now, "alert-delivery-failed", { rule: n.rule, condition: n.condition, status, attempt: n.attempts });
+        w.timeline.add(now, "alert-delivery-failed", {
+          rule: n.rule,
+          condition: n.condition,
+          status,
+          attempt: n.attempts,
+        });
       });
     void w.clock.track(work);
   }

@@ -120,11 +120,18 @@ export class ArmHandlers {
     // ---- Front Door Standard/Premium (Microsoft.Cdn)
     const prof = `${s}${rg}/providers/Microsoft.Cdn/profiles/([^/]+)`;
     if ((m = match(`${s}${rg}/providers/Microsoft.Cdn/operationresults/([^/]+)`))) return this.fdOperationStatus(m[3]!);
-    if ((m = match(`${prof}/originGroups/([^/]+)/origins/([^/]+)`))) return this.afdOrigin(req, m[2]!, m[3]!, m[4]!, m[5]!);
+    if ((m = match(`${prof}/originGroups/([^/]+)/origins/([^/]+)`)))
+      return this.afdOrigin(req, m[2]!, m[3]!, m[4]!, m[5]!);
     if ((m = match(`${prof}/originGroups/([^/]+)/origins`))) {
       const fd = this.afd(m[2]!, m[3]!, m[4]!);
-      if (fd === undefined || req.method !== "GET") return fd === undefined ? notFound("Microsoft.Cdn/profiles/originGroups", m[4]!, m[2]!) : this.methodNotAllowed(req);
-      return { status: 200, body: { value: [...fd.desired().origins.values()].map((o) => this.originResource(fd, o)) } };
+      if (fd === undefined || req.method !== "GET")
+        return fd === undefined
+          ? notFound("Microsoft.Cdn/profiles/originGroups", m[4]!, m[2]!)
+          : this.methodNotAllowed(req);
+      return {
+        status: 200,
+        body: { value: [...fd.desired().origins.values()].map((o) => this.originResource(fd, o)) },
+      };
     }
     if ((m = match(`${prof}/originGroups/([^/]+)`))) return this.afdOriginGroup(req, m[2]!, m[3]!, m[4]!);
     if ((m = match(`${prof}/originGroups`))) {
@@ -157,7 +164,10 @@ export class ArmHandlers {
   }
 
   private methodNotAllowed(req: ArmRequest): ArmResponse {
-    return err(405, { code: "MethodNotAllowed", message: `The simulator does not support ${req.method} on ${req.path}.` });
+    return err(405, {
+      code: "MethodNotAllowed",
+      message: `The simulator does not support ${req.method} on ${req.path}.`,
+    });
   }
 
   private asyncHeaders(req: ArmRequest, statusPath: string, location?: string): Record<string, string> {
@@ -168,7 +178,9 @@ export class ArmHandlers {
   }
 
   private retryAfter(): Record<string, string> {
-    return this.options.lroRetryAfterSeconds === undefined ? {} : { "Retry-After": String(this.options.lroRetryAfterSeconds) };
+    return this.options.lroRetryAfterSeconds === undefined
+      ? {}
+      : { "Retry-After": String(this.options.lroRetryAfterSeconds) };
   }
 
   // ------------------------------------------------------------------ AKS
@@ -211,7 +223,8 @@ export class ArmHandlers {
   private aksGetPool(rgName: string, cluster: string, name: string): ArmResponse {
     const pool = this.world.pool(rgName, cluster, name);
     if (pool === undefined) {
-      if (this.world.cluster(rgName, cluster) === undefined) return notFound("Microsoft.ContainerService/managedClusters", cluster, rgName);
+      if (this.world.cluster(rgName, cluster) === undefined)
+        return notFound("Microsoft.ContainerService/managedClusters", cluster, rgName);
       return notFound("Microsoft.ContainerService/managedClusters/agentPools", `${cluster}/${name}`, rgName);
     }
     return { status: 200, body: this.poolResource(pool) };
@@ -220,10 +233,16 @@ export class ArmHandlers {
   private aksPutPool(req: ArmRequest, rgName: string, cluster: string, name: string): ArmResponse {
     const props = (req.body as { properties?: Record<string, unknown> } | undefined)?.properties;
     if (typeof props !== "object" || props === null)
-      return err(400, { code: "InvalidRequestContent", message: "The request content was invalid and could not be deserialized: 'properties' is required." });
+      return err(400, {
+        code: "InvalidRequestContent",
+        message: "The request content was invalid and could not be deserialized: 'properties' is required.",
+      });
     const count = props["count"];
     if (count !== undefined && typeof count !== "number")
-      return err(400, { code: "InvalidParameter", message: `The value of parameter properties.count is invalid: ${JSON.stringify(count)}.` });
+      return err(400, {
+        code: "InvalidParameter",
+        message: `The value of parameter properties.count is invalid: ${JSON.stringify(count)}.`,
+      });
     const zones = props["availabilityZones"];
     const result = this.world.putAgentPool(rgName, cluster, name, {
       ...(typeof count === "number" ? { count } : {}),
@@ -236,7 +255,11 @@ export class ArmHandlers {
     if (!result.ok) return err(result.status, result.error);
     const c = this.world.cluster(rgName, cluster);
     const statusPath = `/subscriptions/${this.world.subscriptionId}/providers/Microsoft.ContainerService/locations/${c?.region ?? "unknown"}/operations/${result.operation.id}`;
-    return { status: result.created ? 201 : 200, body: this.poolResource(result.pool), headers: this.asyncHeaders(req, statusPath) };
+    return {
+      status: result.created ? 201 : 200,
+      body: this.poolResource(result.pool),
+      headers: this.asyncHeaders(req, statusPath),
+    };
   }
 
   private aksAbort(req: ArmRequest, rgName: string, cluster: string, name: string): ArmResponse {
@@ -255,7 +278,11 @@ export class ArmHandlers {
       return err(404, { code: "NotFound", message: `Operation ${id} was not found.` });
     if (op === undefined && abort !== undefined) {
       const done = this.now >= abort.endsAt;
-      return { status: 200, body: { name: id, status: done ? "Succeeded" : "InProgress" }, headers: done ? {} : this.retryAfter() };
+      return {
+        status: 200,
+        body: { name: id, status: done ? "Succeeded" : "InProgress" },
+        headers: done ? {} : this.retryAfter(),
+      };
     }
     const o = op as PoolOperation;
     const status = this.world.operationStatus(o);
@@ -282,13 +309,25 @@ export class ArmHandlers {
   private aksOperationResult(req: ArmRequest, id: string): ArmResponse {
     const abort = this.world.abortOperation(id);
     if (abort === undefined) return err(404, { code: "NotFound", message: `Operation ${id} was not found.` });
-    if (this.now < abort.endsAt) return { status: 202, headers: { Location: `${req.origin}${req.path}?api-version=${req.query["api-version"] ?? ""}`, ...this.retryAfter() } };
+    if (this.now < abort.endsAt)
+      return {
+        status: 202,
+        headers: {
+          Location: `${req.origin}${req.path}?api-version=${req.query["api-version"] ?? ""}`,
+          ...this.retryAfter(),
+        },
+      };
     return { status: 204 };
   }
 
   // ------------------------------------------------------------------ Front Door (shared)
 
-  private startFdOp(req: ArmRequest, fd: FrontDoorModel, change: { probe?: ProbeConfig; origins?: ReadonlyMap<string, OriginConfig> }, statusPath: (id: string) => string): { id: string; headers: Record<string, string> } {
+  private startFdOp(
+    req: ArmRequest,
+    fd: FrontDoorModel,
+    change: { probe?: ProbeConfig; origins?: ReadonlyMap<string, OriginConfig> },
+    statusPath: (id: string) => string,
+  ): { id: string; headers: Record<string, string> } {
     const r = fd.change(change);
     const id = `${fd.name}-${++this.fdOpSeq}-v${r.version}`;
     this.fdOps.set(id, { fd, armCompletesAt: r.armCompletesAt });
@@ -299,7 +338,11 @@ export class ArmHandlers {
     const op = this.fdOps.get(id);
     if (op === undefined) return err(404, { code: "NotFound", message: `Operation ${id} was not found.` });
     const done = this.now >= op.armCompletesAt;
-    return { status: 200, body: { name: id, status: done ? "Succeeded" : "InProgress", error: null }, headers: done ? {} : this.retryAfter() };
+    return {
+      status: 200,
+      body: { name: id, status: done ? "Succeeded" : "InProgress", error: null },
+      headers: done ? {} : this.retryAfter(),
+    };
   }
 
   // ------------------------------------------------------------------ Front Door Standard/Premium
@@ -317,7 +360,12 @@ export class ArmHandlers {
       location: "Global",
       kind: "frontdoor",
       sku: { name: "Standard_AzureFrontDoor" },
-      properties: { provisioningState: fd.provisioningState(), resourceState: "Active", frontDoorId: this.world.stream(`frontdoor-id/${fd.name}`).guid(), originResponseTimeoutSeconds: 60 },
+      properties: {
+        provisioningState: fd.provisioningState(),
+        resourceState: "Active",
+        frontDoorId: this.world.stream(`frontdoor-id/${fd.name}`).guid(),
+        originResponseTimeoutSeconds: 60,
+      },
     };
   }
 
@@ -372,7 +420,10 @@ export class ArmHandlers {
     if (fd === undefined) return notFound("Microsoft.Cdn/profiles/originGroups", `${profile}/${group}`, rgName);
     if (req.method === "GET") return { status: 200, body: this.originGroupResource(fd) };
     if (req.method !== "PUT" && req.method !== "PATCH") return this.methodNotAllowed(req);
-    const props = ((req.body as { properties?: Record<string, unknown> } | undefined)?.properties ?? {}) as Record<string, Record<string, unknown> | undefined>;
+    const props = ((req.body as { properties?: Record<string, unknown> } | undefined)?.properties ?? {}) as Record<
+      string,
+      Record<string, unknown> | undefined
+    >;
     const lb = props["loadBalancingSettings"] ?? {};
     const hp = props["healthProbeSettings"] ?? {};
     const cur = fd.desired().probe;
@@ -387,10 +438,18 @@ export class ArmHandlers {
       additionalLatencyMs: num(lb["additionalLatencyInMilliseconds"], cur.additionalLatencyMs),
     };
     const problems: string[] = [];
-    if (!Number.isInteger(probe.intervalSeconds) || probe.intervalSeconds < 1 || probe.intervalSeconds > 255) problems.push("probeIntervalInSeconds must be between 1 and 255");
-    if (probe.successfulSamplesRequired > probe.sampleSize) problems.push("successfulSamplesRequired must not exceed sampleSize");
+    if (!Number.isInteger(probe.intervalSeconds) || probe.intervalSeconds < 1 || probe.intervalSeconds > 255)
+      problems.push("probeIntervalInSeconds must be between 1 and 255");
+    if (probe.successfulSamplesRequired > probe.sampleSize)
+      problems.push("successfulSamplesRequired must not exceed sampleSize");
     if (problems.length > 0) return err(400, { code: "BadRequest", message: problems.join("; ") });
-    const { headers } = this.startFdOp(req, fd, { probe }, (id) => `/subscriptions/${this.world.subscriptionId}/resourceGroups/${fd.resourceGroup}/providers/Microsoft.Cdn/operationresults/${id}`);
+    const { headers } = this.startFdOp(
+      req,
+      fd,
+      { probe },
+      (id) =>
+        `/subscriptions/${this.world.subscriptionId}/resourceGroups/${fd.resourceGroup}/providers/Microsoft.Cdn/operationresults/${id}`,
+    );
     return { status: req.method === "PATCH" ? 202 : 200, body: this.originGroupResource(fd), headers };
   }
 
@@ -398,7 +457,8 @@ export class ArmHandlers {
     const fd = this.afd(rgName, profile, group);
     if (fd === undefined) return notFound("Microsoft.Cdn/profiles/originGroups", `${profile}/${group}`, rgName);
     const current = [...fd.desired().origins.values()].find((o) => o.name.toLowerCase() === name.toLowerCase());
-    if (current === undefined) return notFound("Microsoft.Cdn/profiles/originGroups/origins", `${profile}/${group}/${name}`, rgName);
+    if (current === undefined)
+      return notFound("Microsoft.Cdn/profiles/originGroups/origins", `${profile}/${group}/${name}`, rgName);
     if (req.method === "GET") return { status: 200, body: this.originResource(fd, current) };
     if (req.method !== "PUT" && req.method !== "PATCH") return this.methodNotAllowed(req);
     const props = (req.body as { properties?: Record<string, unknown> } | undefined)?.properties ?? {};
@@ -406,14 +466,28 @@ export class ArmHandlers {
     const weight = props["weight"] ?? (req.method === "PUT" ? 50 : current.weight);
     const priority = props["priority"] ?? (req.method === "PUT" ? 1 : current.priority);
     const enabledState = props["enabledState"] ?? (req.method === "PUT" ? "Enabled" : current.enabledState);
-    if (typeof weight !== "number" || !Number.isInteger(weight) || weight < 1 || weight > 1000) problems.push("Weight of the origin must be between 1 and 1000.");
-    if (typeof priority !== "number" || !Number.isInteger(priority) || priority < 1 || priority > 5) problems.push("Priority of the origin must be between 1 and 5.");
-    if (enabledState !== "Enabled" && enabledState !== "Disabled") problems.push("EnabledState must be Enabled or Disabled.");
+    if (typeof weight !== "number" || !Number.isInteger(weight) || weight < 1 || weight > 1000)
+      problems.push("Weight of the origin must be between 1 and 1000.");
+    if (typeof priority !== "number" || !Number.isInteger(priority) || priority < 1 || priority > 5)
+      problems.push("Priority of the origin must be between 1 and 5.");
+    if (enabledState !== "Enabled" && enabledState !== "Disabled")
+      problems.push("EnabledState must be Enabled or Disabled.");
     if (problems.length > 0) return err(400, { code: "BadRequest", message: problems.join(" ") });
     const origins = new Map(fd.desired().origins);
-    const next: OriginConfig = { ...current, weight: weight as number, priority: priority as number, enabledState: enabledState as "Enabled" | "Disabled" };
+    const next: OriginConfig = {
+      ...current,
+      weight: weight as number,
+      priority: priority as number,
+      enabledState: enabledState as "Enabled" | "Disabled",
+    };
     origins.set(current.name, next);
-    const { headers } = this.startFdOp(req, fd, { origins }, (id) => `/subscriptions/${this.world.subscriptionId}/resourceGroups/${fd.resourceGroup}/providers/Microsoft.Cdn/operationresults/${id}`);
+    const { headers } = this.startFdOp(
+      req,
+      fd,
+      { origins },
+      (id) =>
+        `/subscriptions/${this.world.subscriptionId}/resourceGroups/${fd.resourceGroup}/providers/Microsoft.Cdn/operationresults/${id}`,
+    );
     return { status: req.method === "PATCH" ? 202 : 200, body: this.originResource(fd, next), headers };
   }
 
@@ -458,14 +532,26 @@ export class ArmHandlers {
           {
             id: `${id}/LoadBalancingSettings/loadBalancingSettings`,
             name: "loadBalancingSettings",
-            properties: { sampleSize: probe.sampleSize, successfulSamplesRequired: probe.successfulSamplesRequired, additionalLatencyMilliseconds: probe.additionalLatencyMs, resourceState: "Enabled" },
+            properties: {
+              sampleSize: probe.sampleSize,
+              successfulSamplesRequired: probe.successfulSamplesRequired,
+              additionalLatencyMilliseconds: probe.additionalLatencyMs,
+              resourceState: "Enabled",
+            },
           },
         ],
         healthProbeSettings: [
           {
             id: `${id}/HealthProbeSettings/healthProbeSettings`,
             name: "healthProbeSettings",
-            properties: { path: probe.path, protocol: probe.protocol, intervalInSeconds: probe.intervalSeconds, healthProbeMethod: probe.method === "GET" ? "GET" : "HEAD", enabledState: "Enabled", resourceState: "Enabled" },
+            properties: {
+              path: probe.path,
+              protocol: probe.protocol,
+              intervalInSeconds: probe.intervalSeconds,
+              healthProbeMethod: probe.method === "GET" ? "GET" : "HEAD",
+              enabledState: "Enabled",
+              resourceState: "Enabled",
+            },
           },
         ],
         backendPools: [
@@ -489,7 +575,16 @@ export class ArmHandlers {
           },
         ],
         frontendEndpoints: [
-          { id: `${id}/FrontendEndpoints/default`, name: "default", properties: { hostName: `${fd.resourceName}.azurefd.net`, sessionAffinityEnabledState: "Disabled", sessionAffinityTtlSeconds: 0, resourceState: "Enabled" } },
+          {
+            id: `${id}/FrontendEndpoints/default`,
+            name: "default",
+            properties: {
+              hostName: `${fd.resourceName}.azurefd.net`,
+              sessionAffinityEnabledState: "Disabled",
+              sessionAffinityTtlSeconds: 0,
+              resourceState: "Enabled",
+            },
+          },
         ],
         backendPoolsSettings: { enforceCertificateNameCheck: "Enabled", sendRecvTimeoutSeconds: 30 },
       },
@@ -500,13 +595,21 @@ export class ArmHandlers {
     const props = (req.body as { properties?: Record<string, unknown> } | undefined)?.properties;
     if (props === undefined) return err(400, { code: "BadRequest", message: "properties is required." });
     const pools = Array.isArray(props["backendPools"]) ? (props["backendPools"] as Array<Record<string, unknown>>) : [];
-    const pool = pools.find((p) => String(p["name"] ?? "").toLowerCase() === fd.groupName.toLowerCase());
-    const backends = ((pool?.["properties"] as Record<string, unknown> | undefined)?.["backends"] ?? []) as Array<Record<string, unknown>>;
-    if (pool === undefined) return err(400, { code: "BadRequest", message: `Backend pool ${fd.groupName} is missing from the request; the simulator cannot remove it.` });
+    const pool = pools.find(
+      (p) => typeof p["name"] === "string" && p["name"].toLowerCase() === fd.groupName.toLowerCase(),
+    );
+    const backends = ((pool?.["properties"] as Record<string, unknown> | undefined)?.["backends"] ?? []) as Array<
+      Record<string, unknown>
+    >;
+    if (pool === undefined)
+      return err(400, {
+        code: "BadRequest",
+        message: `Backend pool ${fd.groupName} is missing from the request; the simulator cannot remove it.`,
+      });
     const origins = new Map(fd.desired().origins);
     const problems: string[] = [];
     backends.forEach((b, i) => {
-      const address = String(b["address"] ?? "");
+      const address = typeof b["address"] === "string" ? b["address"] : "";
       const cur = [...origins.values()].find((o) => o.name.toLowerCase() === address.toLowerCase());
       if (cur === undefined) {
         problems.push(`backends[${i}]: address ${address} is not a backend of the topology`);
@@ -515,23 +618,47 @@ export class ArmHandlers {
       const weight = b["weight"] ?? cur.weight;
       const priority = b["priority"] ?? cur.priority;
       const enabledState = b["enabledState"] ?? cur.enabledState;
-      if (typeof weight !== "number" || weight < 1 || weight > 1000) problems.push(`backends[${i}].weight must be between 1 and 1000`);
-      if (typeof priority !== "number" || priority < 1 || priority > 5) problems.push(`backends[${i}].priority must be between 1 and 5`);
-      if (enabledState !== "Enabled" && enabledState !== "Disabled") problems.push(`backends[${i}].enabledState must be Enabled or Disabled`);
-      origins.set(cur.name, { ...cur, weight: weight as number, priority: priority as number, enabledState: enabledState as "Enabled" | "Disabled" });
+      if (typeof weight !== "number" || weight < 1 || weight > 1000)
+        problems.push(`backends[${i}].weight must be between 1 and 1000`);
+      if (typeof priority !== "number" || priority < 1 || priority > 5)
+        problems.push(`backends[${i}].priority must be between 1 and 5`);
+      if (enabledState !== "Enabled" && enabledState !== "Disabled")
+        problems.push(`backends[${i}].enabledState must be Enabled or Disabled`);
+      origins.set(cur.name, {
+        ...cur,
+        weight: weight as number,
+        priority: priority as number,
+        enabledState: enabledState as "Enabled" | "Disabled",
+      });
     });
     if (problems.length > 0) return err(400, { code: "BadRequest", message: problems.join("; ") });
-    const lb = (((props["loadBalancingSettings"] as Array<Record<string, unknown>> | undefined) ?? [])[0]?.["properties"] ?? {}) as Record<string, unknown>;
-    const hp = (((props["healthProbeSettings"] as Array<Record<string, unknown>> | undefined) ?? [])[0]?.["properties"] ?? {}) as Record<string, unknown>;
+    const lb = (((props["loadBalancingSettings"] as Array<Record<string, unknown>> | undefined) ?? [])[0]?.[
+      "properties"
+    ] ?? {}) as Record<string, unknown>;
+    const hp = (((props["healthProbeSettings"] as Array<Record<string, unknown>> | undefined) ?? [])[0]?.[
+      "properties"
+    ] ?? {}) as Record<string, unknown>;
     const cur = fd.desired().probe;
     const probe: ProbeConfig = {
       ...cur,
       intervalSeconds: typeof hp["intervalInSeconds"] === "number" ? hp["intervalInSeconds"] : cur.intervalSeconds,
       sampleSize: typeof lb["sampleSize"] === "number" ? lb["sampleSize"] : cur.sampleSize,
-      successfulSamplesRequired: typeof lb["successfulSamplesRequired"] === "number" ? lb["successfulSamplesRequired"] : cur.successfulSamplesRequired,
-      additionalLatencyMs: typeof lb["additionalLatencyMilliseconds"] === "number" ? lb["additionalLatencyMilliseconds"] : cur.additionalLatencyMs,
+      successfulSamplesRequired:
+        typeof lb["successfulSamplesRequired"] === "number"
+          ? lb["successfulSamplesRequired"]
+          : cur.successfulSamplesRequired,
+      additionalLatencyMs:
+        typeof lb["additionalLatencyMilliseconds"] === "number"
+          ? lb["additionalLatencyMilliseconds"]
+          : cur.additionalLatencyMs,
     };
-    const { headers } = this.startFdOp(req, fd, { origins, probe }, (id) => `/subscriptions/${this.world.subscriptionId}/resourceGroups/${fd.resourceGroup}/providers/Microsoft.Network/frontdoorOperationResults/${id}`);
+    const { headers } = this.startFdOp(
+      req,
+      fd,
+      { origins, probe },
+      (id) =>
+        `/subscriptions/${this.world.subscriptionId}/resourceGroups/${fd.resourceGroup}/providers/Microsoft.Network/frontdoorOperationResults/${id}`,
+    );
     return { status: 202, body: this.classicResource(fd), headers };
   }
 
@@ -541,16 +668,28 @@ export class ArmHandlers {
     if (req.method !== "POST") return this.methodNotAllowed(req);
     const q = req.query;
     if (q["api-version"] === undefined)
-      return err(400, { code: "MissingApiVersionParameter", message: "The api-version query parameter (?api-version=) is required for all requests." });
+      return err(400, {
+        code: "MissingApiVersionParameter",
+        message: "The api-version query parameter (?api-version=) is required for all requests.",
+      });
     const ids = (req.body as { resourceids?: unknown } | undefined)?.resourceids;
-    if (!Array.isArray(ids) || ids.length === 0) return err(400, { code: "BadRequest", message: "resourceids must be a non-empty list." });
+    if (!Array.isArray(ids) || ids.length === 0)
+      return err(400, { code: "BadRequest", message: "resourceids must be a non-empty list." });
     const namespace = q["metricnamespace"];
-    const names = (q["metricnames"] ?? "").split(",").map((n) => n.trim()).filter((n) => n !== "");
-    if (namespace === undefined || names.length === 0) return err(400, { code: "BadRequest", message: "metricnamespace and metricnames are required." });
+    const names = (q["metricnames"] ?? "")
+      .split(",")
+      .map((n) => n.trim())
+      .filter((n) => n !== "");
+    if (namespace === undefined || names.length === 0)
+      return err(400, { code: "BadRequest", message: "metricnamespace and metricnames are required." });
     const now = this.now;
     const end = q["endtime"] !== undefined ? Date.parse(q["endtime"]) : now;
     const start = q["starttime"] !== undefined ? Date.parse(q["starttime"]) : end - 3600_000;
-    if (Number.isNaN(start) || Number.isNaN(end) || end <= start) return err(400, { code: "BadRequest", message: "starttime and endtime must be ISO 8601 times with starttime before endtime." });
+    if (Number.isNaN(start) || Number.isNaN(end) || end <= start)
+      return err(400, {
+        code: "BadRequest",
+        message: "starttime and endtime must be ISO 8601 times with starttime before endtime.",
+      });
     const intervalText = q["interval"] ?? "PT1M";
     let intervalMs: number;
     try {
@@ -599,8 +738,16 @@ export class ArmHandlers {
             unit: def.unit,
             errorCode: "Success",
             timeseries: series.map((s) => ({
-              metadatavalues: Object.entries(s.dims).map(([k, v]) => ({ name: { value: k.toLowerCase(), localizedValue: k }, value: v })),
-              data: s.data.map((d) => ({ timeStamp: new Date(d.at).toISOString(), ...Object.fromEntries(aggs.map((a) => [a, d[a]]).filter(([, v]) => v !== undefined)) })),
+              metadatavalues: Object.entries(s.dims).map(([k, v]) => ({
+                name: { value: k.toLowerCase(), localizedValue: k },
+                value: v,
+              })),
+              data: s.data.map((d) => ({
+                timeStamp: new Date(d.at).toISOString(),
+                ...Object.fromEntries(
+                  aggs.flatMap((a): Array<[string, number]> => (d[a] === undefined ? [] : [[a, d[a]]])),
+                ),
+              })),
             })),
           };
         }),
@@ -625,7 +772,10 @@ export class ArmHandlers {
     const body = (req.body ?? {}) as { query?: unknown; timespan?: unknown };
     const query = typeof body.query === "string" ? body.query : req.query["query"];
     if (query === undefined || query.trim() === "")
-      return err(400, { code: "BadArgumentError", message: "The request had some invalid properties: query is required." });
+      return err(400, {
+        code: "BadArgumentError",
+        message: "The request had some invalid properties: query is required.",
+      });
     const now = this.now;
     let timespan: { start: number; end: number } | undefined;
     const ts = typeof body.timespan === "string" ? body.timespan : req.query["timespan"];
@@ -659,4 +809,3 @@ export class ArmHandlers {
     }
   }
 }
-

@@ -246,7 +246,11 @@ export class FrontDoorModel {
       this.probeTimers.get(pop.name)?.cancel();
       this.scheduleProbe(pop, at + config.probe.intervalSeconds * 1000);
     }
-    this.host.timeline.add(at, "frontdoor-config-applied", { frontDoor: this.name, pop: pop.name, version: config.version });
+    this.host.timeline.add(at, "frontdoor-config-applied", {
+      frontDoor: this.name,
+      pop: pop.name,
+      version: config.version,
+    });
   }
 
   private scheduleProbe(pop: Pop, at: number): void {

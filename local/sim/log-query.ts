@@ -27,7 +27,18 @@ export class KqlError extends Error {
 type Row = Record<string, Cell>;
 
 const SCHEMAS: Readonly<Record<string, ReadonlyArray<string>>> = {
-  AzureDiagnostics: ["TimeGenerated", "ResourceId", "Category", "POP_s", "originName_s", "origin_s", "region_s", "httpStatusCode_s", "result_s", "totalLatencyMilliseconds_s"],
+  AzureDiagnostics: [
+    "TimeGenerated",
+    "ResourceId",
+    "Category",
+    "POP_s",
+    "originName_s",
+    "origin_s",
+    "region_s",
+    "httpStatusCode_s",
+    "result_s",
+    "totalLatencyMilliseconds_s",
+  ],
   AzureMetrics: ["TimeGenerated", "ResourceId", "MetricName", "Average", "Total", "Count"],
 };
 const TABLES = new Set(Object.keys(SCHEMAS));
@@ -107,7 +118,12 @@ export function runQuery(
 }
 
 function typeOf(name: string, v: Cell): LogTable["columns"][number]["type"] {
-  if (name === "TimeGenerated" || name.endsWith("_t") || name.startsWith("min_TimeGenerated") || name.startsWith("max_TimeGenerated"))
+  if (
+    name === "TimeGenerated" ||
+    name.endsWith("_t") ||
+    name.startsWith("min_TimeGenerated") ||
+    name.startsWith("max_TimeGenerated")
+  )
     return "datetime";
   if (typeof v === "number") return Number.isInteger(v) && !name.startsWith("avg_") ? "long" : "real";
   if (typeof v === "boolean") return "bool";
@@ -145,7 +161,9 @@ function literal(text: string, now: number): Cell {
   if (m !== null) return m[1]!;
   m = /^ago\((\d+(?:\.\d+)?)(d|h|m|s|ms)\)$/i.exec(t);
   if (m !== null) {
-    const unit = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000, ms: 1 }[m[2]!.toLowerCase() as "d" | "h" | "m" | "s" | "ms"];
+    const unit = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000, ms: 1 }[
+      m[2]!.toLowerCase() as "d" | "h" | "m" | "s" | "ms"
+    ];
     return new Date(now - Number(m[1]) * unit).toISOString();
   }
   m = /^datetime\((.+)\)$/i.exec(t);
@@ -201,7 +219,10 @@ function compileWhere(expr: string, now: number): (r: Row) => boolean {
 function summarize(rest: string, data: Row[]): { rows: Row[]; columns: string[] } {
   const m = /^(.*?)(?:\s+by\s+(.+))?$/is.exec(rest);
   const aggText = m?.[1]?.trim() ?? "";
-  const by = (m?.[2] ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const by = (m?.[2] ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
   const aggs = aggText.split(",").map((a) => {
     const am = /^(?:([A-Za-z0-9_]+)\s*=\s*)?(count|avg|min|max|sum|dcount)\(([A-Za-z0-9_]*)\)$/i.exec(a.trim());
     if (am === null) throw new KqlError(`unsupported aggregation '${a.trim()}'`);
@@ -236,10 +257,10 @@ function summarize(rest: string, data: Row[]): { rows: Row[]; columns: string[] 
           out[a.name] = nums.reduce((x, y) => x + y, 0);
           break;
         case "min":
-          out[a.name] = values.length === 0 ? null : [...values].sort(cmp)[0] ?? null;
+          out[a.name] = values.length === 0 ? null : ([...values].sort(cmp)[0] ?? null);
           break;
         default:
-          out[a.name] = values.length === 0 ? null : [...values].sort(cmp)[values.length - 1] ?? null;
+          out[a.name] = values.length === 0 ? null : ([...values].sort(cmp)[values.length - 1] ?? null);
       }
     }
     return out;

@@ -129,7 +129,9 @@ export class MetricStore {
       const data: SeriesResult["data"] = [];
       for (let b = start; b < end; b += intervalMs) {
         // Points of the same minute from different merged series are summed for totals, averaged otherwise.
-        const values = g.members.flatMap((s) => s.points.filter((p) => p.at >= b && p.at < b + intervalMs).map((p) => p.value));
+        const values = g.members.flatMap((s) =>
+          s.points.filter((p) => p.at >= b && p.at < b + intervalMs).map((p) => p.value),
+        );
         const point: { at: number } & Partial<Record<Aggregation, number>> = { at: b };
         for (const a of aggregations) {
           const v = aggregate(values, a);

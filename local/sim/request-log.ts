@@ -41,7 +41,9 @@ export class RequestLog {
         (filter.service === undefined || e.service === filter.service) &&
         (filter.method === undefined || e.method === filter.method.toUpperCase()) &&
         (filter.path === undefined ||
-          (typeof filter.path === "string" ? e.path.toLowerCase().includes(filter.path.toLowerCase()) : filter.path.test(e.path))),
+          (typeof filter.path === "string"
+            ? e.path.toLowerCase().includes(filter.path.toLowerCase())
+            : filter.path.test(e.path))),
     );
   }
 

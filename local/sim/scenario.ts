@@ -22,7 +22,9 @@ import {
 
 const zone = z.enum(ZONES);
 const regionName = z.string().regex(/^[a-z][a-z0-9]+$/, "expected an Azure region name such as eastus2");
-const vmSize = z.string().regex(/^Standard_[A-Za-z0-9_]+$/, "expected an Azure VM size such as Standard_NC24ads_A100_v4");
+const vmSize = z
+  .string()
+  .regex(/^Standard_[A-Za-z0-9_]+$/, "expected an Azure VM size such as Standard_NC24ads_A100_v4");
 const seconds = z.number().min(0);
 const isoDuration = z
   .string()
@@ -30,7 +32,10 @@ const isoDuration = z
 
 const faultBase = {
   /** Optional id (defaults to `<kind>-<n>`), used to clear the fault or find it in the timeline. */
-  id: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/)
+    .optional(),
   /** Seconds after the start. */
   at: seconds.default(0),
   /** How long the fault lasts; absent means until cleared. */
@@ -179,7 +184,12 @@ export const scenarioSchema = z.strictObject({
   description: z.string().default(""),
   /** Path of the topology YAML, relative to the scenario file. */
   topology: z.string().min(1).default("../topology.yaml"),
-  seed: z.number().int().min(0).max(2 ** 32 - 1).default(1),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1)
+    .default(1),
   profile: z.enum(["typical", "fast", "slow"]).default("typical"),
   overrides: z
     .strictObject({
@@ -302,7 +312,9 @@ export function resolveScenario(rawScenario: unknown, rawTopology: unknown, sour
   }
   problems.push(...crossCheckTopology(topo.data).map((p) => ({ ...p, file: "topology" as const })));
   crossCheckScenario(scenario, topo.data, add);
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, loaded: { scenario, topology: topo.data, source } };
+  return problems.length > 0
+    ? { ok: false, problems }
+    : { ok: true, loaded: { scenario, topology: topo.data, source } };
 }
 
 function applyOverrides(scenario: Scenario, topo: Record<string, unknown>, add: (p: string, m: string) => void): void {
@@ -317,7 +329,7 @@ function applyOverrides(scenario: Scenario, topo: Record<string, unknown>, add: 
   });
   const matrix = (topo["capabilityMatrix"] ?? {}) as Record<string, unknown>;
   for (const [region, zones] of Object.entries(scenario.overrides.availability)) {
-    const availability = ((matrix["availability"] ??= {}) as Record<string, Record<string, unknown>>);
+    const availability = (matrix["availability"] ??= {}) as Record<string, Record<string, unknown>>;
     const current = (availability[region] ??= {});
     for (const [z, skus] of Object.entries(zones)) current[z] = skus;
   }
@@ -332,7 +344,8 @@ function applyOverrides(scenario: Scenario, topo: Record<string, unknown>, add: 
       add(`overrides.probes.${name}`, `Front Door "${name}" is not declared in the topology`);
       continue;
     }
-    fd["probe"] = { ...((fd["probe"] as Record<string, unknown> | undefined) ?? {}), ...stripUndefined(probe) };
+    const before: unknown = fd["probe"];
+    fd["probe"] = { ...(typeof before === "object" && before !== null ? before : {}), ...stripUndefined({ ...probe }) };
   }
 }
 
@@ -366,7 +379,8 @@ function crossCheckScenario(s: Scenario, topo: Topology, add: (p: string, m: str
     }
     if (f.kind === "vantage-partition") {
       f.vantagePoints.forEach((v, j) => {
-        if (!s.vantagePoints.includes(v)) add(`${base}.vantagePoints[${j}]`, `"${v}" is not listed under vantagePoints`);
+        if (!s.vantagePoints.includes(v))
+          add(`${base}.vantagePoints[${j}]`, `"${v}" is not listed under vantagePoints`);
       });
       f.pops.forEach((p, j) => {
         if (!pops.has(p)) add(`${base}.pops[${j}]`, `"${p}" is not listed under pops`);

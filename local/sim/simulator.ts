@@ -49,7 +49,11 @@ export interface SimulatorOptions {
 export interface SimClientOptions {
   readonly endpoint: string;
   readonly tlsOptions: { readonly ca: string };
-  readonly retryOptions: { readonly maxRetries: number; readonly retryDelayInMs: number; readonly maxRetryDelayInMs: number };
+  readonly retryOptions: {
+    readonly maxRetries: number;
+    readonly retryDelayInMs: number;
+    readonly maxRetryDelayInMs: number;
+  };
 }
 
 export interface Simulator {
@@ -159,10 +163,24 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     const { json, bad } = await readBody(req);
     const query = queryOf(url);
     const path = decodeURIComponent(url.pathname);
-    const service: SimService = /metrics:getbatch/i.test(path) ? "metrics" : /\/workspaces\//i.test(path) ? "logs" : path.startsWith("/_sim/") ? "control" : "arm";
+    const service: SimService = /metrics:getbatch/i.test(path)
+      ? "metrics"
+      : /\/workspaces\//i.test(path)
+        ? "logs"
+        : path.startsWith("/_sim/")
+          ? "control"
+          : "arm";
     const entry = requestLog.add({
-      at: clock.now(), service, method, path, query, apiVersion: query["api-version"], status: 0, fault: undefined,
-      vantage: headerOf(req, "x-cutover-vantage"), body: method === "GET" ? undefined : json,
+      at: clock.now(),
+      service,
+      method,
+      path,
+      query,
+      apiVersion: query["api-version"],
+      status: 0,
+      fault: undefined,
+      vantage: headerOf(req, "x-cutover-vantage"),
+      body: method === "GET" ? undefined : json,
     });
     if (service === "control") {
       const r = control(method, path, json);
@@ -172,7 +190,12 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     }
     if (headerOf(req, "authorization")?.startsWith("Bearer ") !== true) {
       entry.status = 401;
-      send(res, 401, { error: { code: "AuthenticationFailed", message: "Authentication failed. The 'Authorization' header is missing." } });
+      send(res, 401, {
+        error: {
+          code: "AuthenticationFailed",
+          message: "Authentication failed. The 'Authorization' header is missing.",
+        },
+      });
       return;
     }
     const fault = world.httpFaultFor(service, { method, path });
@@ -186,14 +209,35 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       if (fault.fault.kind === "http-error") {
         const status = fault.fault.status;
         entry.status = status;
-        send(res, status, { error: { code: status === 429 ? "TooManyRequests" : status === 503 ? "ServiceUnavailable" : status === 504 ? "GatewayTimeout" : "InternalServerError", message: `Simulated fault ${fault.id}.` } },
-          fault.fault.retryAfterSeconds === undefined ? {} : { "Retry-After": String(fault.fault.retryAfterSeconds) });
+        send(
+          res,
+          status,
+          {
+            error: {
+              code:
+                status === 429
+                  ? "TooManyRequests"
+                  : status === 503
+                    ? "ServiceUnavailable"
+                    : status === 504
+                      ? "GatewayTimeout"
+                      : "InternalServerError",
+              message: `Simulated fault ${fault.id}.`,
+            },
+          },
+          fault.fault.retryAfterSeconds === undefined ? {} : { "Retry-After": String(fault.fault.retryAfterSeconds) },
+        );
         return;
       }
     }
     if (bad) {
       entry.status = 400;
-      send(res, 400, { error: { code: "InvalidRequestContent", message: "The request content was invalid and could not be deserialized." } });
+      send(res, 400, {
+        error: {
+          code: "InvalidRequestContent",
+          message: "The request content was invalid and could not be deserialized.",
+        },
+      });
       return;
     }
     const origin = headerOf(req, "x-sim-original-origin") ?? `https://${headerOf(req, "host") ?? "127.0.0.1"}`;
@@ -201,7 +245,10 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     try {
       r = arm.handle({ method, path, query, headers: req.headers, body: json, origin });
     } catch (error) {
-      r = { status: 500, body: { error: { code: "InternalServerError", message: `Simulator error: ${String(error)}` } } };
+      r = {
+        status: 500,
+        body: { error: { code: "InternalServerError", message: `Simulator error: ${String(error)}` } },
+      };
     }
     entry.status = r.status;
     send(res, r.status, r.body, { ...(r.headers ?? {}) });
@@ -214,8 +261,16 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     const vantage = headerOf(req, "x-cutover-vantage");
     const m = /^\/([^/]+)\/([^/]+)\/(health|healthz|v2\/health\/ready|v2\/health\/live|warmup)\/?$/.exec(url.pathname);
     const entry = requestLog.add({
-      at: clock.now(), service: "endpoint", method, path: url.pathname, query: queryOf(url), apiVersion: undefined, status: 0,
-      fault: undefined, vantage, body: json,
+      at: clock.now(),
+      service: "endpoint",
+      method,
+      path: url.pathname,
+      query: queryOf(url),
+      apiVersion: undefined,
+      status: 0,
+      fault: undefined,
+      vantage,
+      body: json,
     });
     const reply = (status: number, body: unknown): void => {
       entry.status = status;
@@ -228,7 +283,11 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     const workload = decodeURIComponent(m[1]!);
     const region = decodeURIComponent(m[2]!);
     const route = m[3]!;
-    if (!world.topology.workloads.some((w) => w.name === workload && w.kind === "inference" && w.regions[region] !== undefined))
+    if (
+      !world.topology.workloads.some(
+        (w) => w.name === workload && w.kind === "inference" && w.regions[region] !== undefined,
+      )
+    )
       return reply(404, { error: `no inference endpoint for ${workload} in ${region}` });
     const fault = world.httpFaultFor("endpoint", { method, path: url.pathname, workload, region });
     if (fault !== undefined) {
@@ -239,13 +298,19 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       }
       if (fault.fault.kind === "http-error") {
         entry.status = fault.fault.status;
-        send(res, fault.fault.status, { status: "error", fault: fault.id }, fault.fault.retryAfterSeconds === undefined ? {} : { "Retry-After": String(fault.fault.retryAfterSeconds) });
+        send(
+          res,
+          fault.fault.status,
+          { status: "error", fault: fault.id },
+          fault.fault.retryAfterSeconds === undefined ? {} : { "Retry-After": String(fault.fault.retryAfterSeconds) },
+        );
         return;
       }
     }
     const from = vantage === undefined ? {} : { vantage };
     if (route === "warmup") {
-      if (method !== "POST" && method !== "GET") return reply(405, { error: "use POST to start a warm-up, GET to read it" });
+      if (method !== "POST" && method !== "GET")
+        return reply(405, { error: "use POST to start a warm-up, GET to read it" });
       const h = world.endpointHealth(workload, region, from);
       if (h.code === 0) {
         entry.status = 0;
@@ -253,7 +318,10 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
         return;
       }
       const version = (json as { modelVersion?: unknown } | undefined)?.modelVersion;
-      const r = world.warmup(workload, region, { start: method === "POST", ...(typeof version === "string" ? { version } : {}) });
+      const r = world.warmup(workload, region, {
+        start: method === "POST",
+        ...(typeof version === "string" ? { version } : {}),
+      });
       return reply(r.code, r.body);
     }
     if (method !== "GET" && method !== "HEAD") return reply(405, { error: "health routes take GET or HEAD" });
@@ -263,8 +331,15 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       req.socket.destroy();
       return;
     }
-    if (route === "v2/health/live") return reply(world.regionDown(region) ? 503 : 200, { live: !world.regionDown(region) });
-    return reply(h.code, { status: h.status, modelVersion: h.modelVersion, expectedVersion: h.expectedVersion, latencyMs: h.latencyMs, readyGpus: h.readyGpus });
+    if (route === "v2/health/live")
+      return reply(world.regionDown(region) ? 503 : 200, { live: !world.regionDown(region) });
+    return reply(h.code, {
+      status: h.status,
+      modelVersion: h.modelVersion,
+      expectedVersion: h.expectedVersion,
+      latencyMs: h.latencyMs,
+      readyGpus: h.readyGpus,
+    });
   }
 
   function control(method: string, path: string, body: unknown): { status: number; body: unknown } {
@@ -274,20 +349,26 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     if (method === "GET" && path === "/_sim/requests") return { status: 200, body: requestLog.all() };
     if (method === "POST" && path === "/_sim/faults") {
       const parsed = faultSchema.safeParse(body);
-      if (!parsed.success) return { status: 400, body: { error: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`) } };
+      if (!parsed.success)
+        return { status: 400, body: { error: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`) } };
       return { status: 201, body: { id: world.injectFault(parsed.data) } };
     }
     const del = /^\/_sim\/faults\/([^/]+)$/.exec(path);
-    if (method === "DELETE" && del !== null) return world.clearFault(del[1]!) ? { status: 204, body: undefined } : { status: 404, body: { error: "no such active fault" } };
+    if (method === "DELETE" && del !== null)
+      return world.clearFault(del[1]!)
+        ? { status: 204, body: undefined }
+        : { status: 404, body: { error: "no such active fault" } };
     if (method === "PUT" && path === "/_sim/alert-webhook") {
       const u = (body as { url?: unknown } | undefined)?.url;
-      if (u !== undefined && u !== null && typeof u !== "string") return { status: 400, body: { error: "url must be a string or null" } };
+      if (u !== undefined && u !== null && typeof u !== "string")
+        return { status: 400, body: { error: "url must be a string or null" } };
       alerts.setWebhook(typeof u === "string" ? u : undefined);
       return { status: 204, body: undefined };
     }
     if (method === "PUT" && path === "/_sim/gate-source") {
       const u = (body as { urlTemplate?: unknown } | undefined)?.urlTemplate;
-      if (u !== undefined && u !== null && typeof u !== "string") return { status: 400, body: { error: "urlTemplate must be a string or null" } };
+      if (u !== undefined && u !== null && typeof u !== "string")
+        return { status: 400, body: { error: "urlTemplate must be a string or null" } };
       world.setGateSource(typeof u === "string" ? { urlTemplate: u } : undefined);
       return { status: 204, body: undefined };
     }
@@ -316,7 +397,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   }
 
   const credential: TokenCredential = {
-    getToken: (): Promise<AccessToken> => Promise.resolve({ token: SIM_TOKEN, expiresOnTimestamp: Date.now() + 3600_000 }),
+    getToken: (): Promise<AccessToken> =>
+      Promise.resolve({ token: SIM_TOKEN, expiresOnTimestamp: Date.now() + 3600_000 }),
   };
   const clientOptions: SimClientOptions = {
     endpoint: armEndpoint,
@@ -387,9 +469,16 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
         await wallPause();
         await clock.idle();
         if (settled) return tracked;
-        if (clock.now() >= limit) throw new Error(`[TIMEOUT] drive: work did not settle within ${(opts.maxVirtualMs ?? 4 * 3600_000) / 1000} virtual seconds`);
+        if (clock.now() >= limit)
+          throw new Error(
+            `[TIMEOUT] drive: work did not settle within ${(opts.maxVirtualMs ?? 4 * 3600_000) / 1000} virtual seconds`,
+          );
         const next = clock.nextDueTime();
-        const to = Math.min(clock.now() + step, next !== undefined && next > clock.now() ? next : clock.now() + step, limit);
+        const to = Math.min(
+          clock.now() + step,
+          next !== undefined && next > clock.now() ? next : clock.now() + step,
+          limit,
+        );
         clock.advanceTo(to);
       }
     },

@@ -38,8 +38,7 @@ import { Timeline } from "./timeline";
 export type GateState = "open" | "drained";
 /** Where simulated endpoints read Cutover's health gate: a URL template or a function. */
 export type GateSource =
-  | { readonly urlTemplate: string }
-  | ((workload: string, region: string) => GateState | Promise<GateState>);
+  { readonly urlTemplate: string } | ((workload: string, region: string) => GateState | Promise<GateState>);
 
 export type EndpointStatus = "ok" | "down" | "no-capacity" | "cold" | "loading" | "stale" | "degraded" | "drained";
 
@@ -63,14 +62,57 @@ export interface ActiveFault {
 
 /** Waits the world sampled in this run: the pieces a perfect controller could not avoid. Times are epoch ms. */
 export interface SampledWaits {
-  readonly faults: Array<{ id: string; kind: string; at: number; detectableAt: number | null; clearedAt: number | null }>;
-  readonly nodeProvisioning: Array<{ pool: string; node: string; requestedAt: number; readyAt: number; seconds: number }>;
-  readonly allocationFailures: Array<{ pool: string; code: string; requestedAt: number; failedAt: number; seconds: number }>;
-  readonly modelLoads: Array<{ workload: string; region: string; version: string; startedAt: number; loadedAt: number; seconds: number }>;
+  readonly faults: Array<{
+    id: string;
+    kind: string;
+    at: number;
+    detectableAt: number | null;
+    clearedAt: number | null;
+  }>;
+  readonly nodeProvisioning: Array<{
+    pool: string;
+    node: string;
+    requestedAt: number;
+    readyAt: number;
+    seconds: number;
+  }>;
+  readonly allocationFailures: Array<{
+    pool: string;
+    code: string;
+    requestedAt: number;
+    failedAt: number;
+    seconds: number;
+  }>;
+  readonly modelLoads: Array<{
+    workload: string;
+    region: string;
+    version: string;
+    startedAt: number;
+    loadedAt: number;
+    seconds: number;
+  }>;
   /** From an endpoint's health check failing (fault, drain, …) to Front Door marking it unhealthy at a POP. */
-  readonly probeWindows: Array<{ frontDoor: string; origin: string; pop: string; failingSince: number; unhealthyAt: number; seconds: number }>;
-  readonly propagations: Array<{ frontDoor: string; version: number; armCompletedAt: number; finishedAt: number; seconds: number }>;
-  readonly alertNotifications: Array<{ rule: string; condition: "Fired" | "Resolved"; decidedAt: number; deliveredAt: number | null }>;
+  readonly probeWindows: Array<{
+    frontDoor: string;
+    origin: string;
+    pop: string;
+    failingSince: number;
+    unhealthyAt: number;
+    seconds: number;
+  }>;
+  readonly propagations: Array<{
+    frontDoor: string;
+    version: number;
+    armCompletedAt: number;
+    finishedAt: number;
+    seconds: number;
+  }>;
+  readonly alertNotifications: Array<{
+    rule: string;
+    condition: "Fired" | "Resolved";
+    decidedAt: number;
+    deliveredAt: number | null;
+  }>;
 }
 
 export interface RegionTruth {
@@ -143,7 +185,10 @@ export class World {
   readonly logRows: LogRow[] = [];
 
   private readonly pools = new Map<string, SimPool>();
-  private readonly clusters = new Map<string, { resourceGroup: string; name: string; region: string; workload: string }>();
+  private readonly clusters = new Map<
+    string,
+    { resourceGroup: string; name: string; region: string; workload: string }
+  >();
   private readonly endpoints = new Map<string, EndpointState>();
   private readonly frontDoors = new Map<string, FrontDoorModel>();
   private readonly operations = new Map<string, PoolOperation>();
@@ -204,7 +249,12 @@ export class World {
         if (entry.cluster === undefined) continue;
         const ck = clusterKey(entry.cluster.resourceGroup, entry.cluster.name);
         if (!this.clusters.has(ck))
-          this.clusters.set(ck, { resourceGroup: entry.cluster.resourceGroup, name: entry.cluster.name, region, workload: w.name });
+          this.clusters.set(ck, {
+            resourceGroup: entry.cluster.resourceGroup,
+            name: entry.cluster.name,
+            region,
+            workload: w.name,
+          });
         for (const p of entry.gpuPools) {
           const key = poolKey(entry.cluster.resourceGroup, entry.cluster.name, p.name);
           const nodes: SimNode[] = [];
@@ -263,7 +313,10 @@ export class World {
       for (const r of Object.keys(this.topology.regions)) {
         const rng = this.rng.stream(`network/${pop.name}/${r}`);
         const same = this.topology.regions[r]?.geography === pop.geography;
-        this.popRtt.set(`${pop.name}/${r}`, Math.round(rng.triangular(same ? this.sim.popRttSameGeoMs : this.sim.popRttCrossGeoMs)));
+        this.popRtt.set(
+          `${pop.name}/${r}`,
+          Math.round(rng.triangular(same ? this.sim.popRttSameGeoMs : this.sim.popRttCrossGeoMs)),
+        );
       }
   }
 
@@ -298,7 +351,13 @@ export class World {
           onProbe: (m, pop, o, r) => this.recordProbeLog(m, pop, o, r),
           onHealthChanged: (m, pop, o, healthy) => this.onOriginHealth(m, pop, o, healthy),
           onPropagated: (m, version, armAt, at) =>
-            this.waits.propagations.push({ frontDoor: m.name, version, armCompletedAt: armAt, finishedAt: at, seconds: (at - armAt) / 1000 }),
+            this.waits.propagations.push({
+              frontDoor: m.name,
+              version,
+              armCompletedAt: armAt,
+              finishedAt: at,
+              seconds: (at - armAt) / 1000,
+            }),
         },
         {
           name,
@@ -350,7 +409,10 @@ export class World {
     return [...this.pools.values()].filter((p) => p.key.startsWith(prefix));
   }
 
-  cluster(resourceGroup: string, name: string): { resourceGroup: string; name: string; region: string; workload: string } | undefined {
+  cluster(
+    resourceGroup: string,
+    name: string,
+  ): { resourceGroup: string; name: string; region: string; workload: string } | undefined {
     return this.clusters.get(clusterKey(resourceGroup, name));
   }
 
@@ -434,8 +496,15 @@ export class World {
     if (this.partitioned(region, from.vantage, from.pop))
       return { ...base, code: 0, status: "unreachable", modelVersion: null, latencyMs: null };
     const status = this.endpointStatus(e, readyGpus);
-    const latencyMs = e.loadedVersion === null || status === "down" || status === "no-capacity" ? null : this.endpointLatency(e);
-    return { ...base, code: status === "ok" ? 200 : 503, status, modelVersion: status === "down" ? null : e.loadedVersion, latencyMs };
+    const latencyMs =
+      e.loadedVersion === null || status === "down" || status === "no-capacity" ? null : this.endpointLatency(e);
+    return {
+      ...base,
+      code: status === "ok" ? 200 : 503,
+      status,
+      modelVersion: status === "down" ? null : e.loadedVersion,
+      latencyMs,
+    };
   }
 
   private endpointStatus(e: EndpointState, readyGpus: number): EndpointStatus {
@@ -493,13 +562,20 @@ export class World {
       if (e.loading.version === version || !request.start)
         return {
           code: 202,
-          body: { status: "loading", modelVersion: e.loading.version, readyInSeconds: Math.max(0, (e.loading.doneAt - now) / 1000) },
+          body: {
+            status: "loading",
+            modelVersion: e.loading.version,
+            readyInSeconds: Math.max(0, (e.loading.doneAt - now) / 1000),
+          },
         };
       e.loading.cancel();
       e.loading = undefined;
     }
     if (e.loadedVersion === version || (!request.start && e.loadedVersion !== null))
-      return { code: 200, body: { status: "ready", modelVersion: e.loadedVersion, latencyMs: this.endpointLatency(e) } };
+      return {
+        code: 200,
+        body: { status: "ready", modelVersion: e.loadedVersion, latencyMs: this.endpointLatency(e) },
+      };
     if (!request.start) return { code: 503, body: { status: "cold", modelVersion: null } };
     const seconds = this.startLoad(e, version, "warmup");
     return { code: 202, body: { status: "loading", modelVersion: version, readyInSeconds: seconds } };
@@ -512,7 +588,8 @@ export class World {
     const region = e.region;
     const rng = this.rng.stream(`model-load/${workload}/${region}`);
     const seconds =
-      e.workload.model.sizeGb * rng.triangular(this.latency.modelLoadSecondsPerGb) + rng.triangular(this.latency.engineStartup);
+      e.workload.model.sizeGb * rng.triangular(this.latency.modelLoadSecondsPerGb) +
+      rng.triangular(this.latency.engineStartup);
     const doneAt = now + seconds * 1000;
     e.loadedVersion = null;
     const handle = this.clock.schedule(
@@ -566,7 +643,9 @@ export class World {
       else void this.clock.track(r.then((s) => this.applyGate(e, s)).catch(() => undefined));
       return;
     }
-    const url = source.urlTemplate.replaceAll("{workload}", encodeURIComponent(w)).replaceAll("{region}", encodeURIComponent(e.region));
+    const url = source.urlTemplate
+      .replaceAll("{workload}", encodeURIComponent(w))
+      .replaceAll("{region}", encodeURIComponent(e.region));
     // A gate that cannot be read keeps its last value: Cutover being unreachable must not drain every origin.
     const work = fetch(url, { signal: AbortSignal.timeout(5000) })
       .then(async (res) => {
@@ -591,16 +670,25 @@ export class World {
 
   // ---------------------------------------------------------------- AKS
 
-  private quotaLeft(region: string, family: string): { left: number | undefined; code: "QuotaExceeded" | "ErrCode_InsufficientVCPUQuota" } {
+  private quotaLeft(
+    region: string,
+    family: string,
+  ): { left: number | undefined; code: "QuotaExceeded" | "ErrCode_InsufficientVCPUQuota" } {
     for (const f of this.faults.values())
-      if (f.fault.kind === "quota-exceeded" && f.fault.region === region && (f.fault.family === undefined || f.fault.family === family))
+      if (
+        f.fault.kind === "quota-exceeded" &&
+        f.fault.region === region &&
+        (f.fault.family === undefined || f.fault.family === family)
+      )
         return { left: f.fault.remainingVcpus, code: f.fault.code };
     const initial = this.topology.capabilityMatrix.quotas[region]?.[family];
     if (initial === undefined) return { left: undefined, code: "ErrCode_InsufficientVCPUQuota" };
     return { left: initial - (this.quotaUsed.get(`${region}/${family}`) ?? 0), code: "ErrCode_InsufficientVCPUQuota" };
   }
 
-  private allocationFailureFor(pool: SimPool): "ZonalAllocationFailed" | "AllocationFailed" | "OverconstrainedAllocationRequest" | undefined {
+  private allocationFailureFor(
+    pool: SimPool,
+  ): "ZonalAllocationFailed" | "AllocationFailed" | "OverconstrainedAllocationRequest" | undefined {
     if (this.regionDown(pool.region)) return "AllocationFailed";
     if (this.zoneDown(pool.region, pool.zone)) return "ZonalAllocationFailed";
     for (const f of this.faults.values()) {
@@ -614,7 +702,9 @@ export class World {
       const skus = this.topology.capabilityMatrix.availability[pool.region]?.[pool.zone as "1" | "2" | "3"] ?? [];
       if (!skus.includes(pool.vmSize)) return "ZonalAllocationFailed";
     } else {
-      const any = Object.values(this.topology.capabilityMatrix.availability[pool.region] ?? {}).some((s) => (s ?? []).includes(pool.vmSize));
+      const any = Object.values(this.topology.capabilityMatrix.availability[pool.region] ?? {}).some((s) =>
+        (s ?? []).includes(pool.vmSize),
+      );
       if (!any) return "AllocationFailed";
     }
     return undefined;
@@ -629,7 +719,9 @@ export class World {
     clusterName: string,
     name: string,
     body: { count?: number; vmSize?: string; zones?: string[]; mode?: string; minCount?: number; maxCount?: number },
-  ): { ok: false; status: number; error: ArmErrorBody } | { ok: true; created: boolean; pool: SimPool; operation: PoolOperation } {
+  ):
+    | { ok: false; status: number; error: ArmErrorBody }
+    | { ok: true; created: boolean; pool: SimPool; operation: PoolOperation } {
     const now = this.clock.now();
     const cluster = this.cluster(resourceGroup, clusterName);
     if (cluster === undefined)
@@ -645,28 +737,60 @@ export class World {
       return {
         ok: false,
         status: 400,
-        error: { code: "InvalidParameter", message: `The value of parameter agentPoolName is invalid: "${name}" must match ^[a-z][a-z0-9]{0,11}$.` },
+        error: {
+          code: "InvalidParameter",
+          message: `The value of parameter agentPoolName is invalid: "${name}" must match ^[a-z][a-z0-9]{0,11}$.`,
+        },
       };
     if (body.count !== undefined && (!Number.isInteger(body.count) || body.count < 0 || body.count > 1000))
       return {
         ok: false,
         status: 400,
-        error: { code: "InvalidParameter", message: `The value of parameter properties.count is invalid: ${String(body.count)}. Allowed values must be in the range of 0 to 1000 (inclusive) for user pools.` },
+        error: {
+          code: "InvalidParameter",
+          message: `The value of parameter properties.count is invalid: ${String(body.count)}. Allowed values must be in the range of 0 to 1000 (inclusive) for user pools.`,
+        },
       };
     let pool = this.pool(resourceGroup, clusterName, name);
     const created = pool === undefined;
     if (pool !== undefined) {
-      if (pool.operation !== undefined && !pool.operation.finalized) return { ok: false, status: 409, error: operationNotAllowed(pool) };
+      if (pool.operation !== undefined && !pool.operation.finalized)
+        return { ok: false, status: 409, error: operationNotAllowed(pool) };
       if (body.vmSize !== undefined && body.vmSize !== pool.vmSize)
-        return { ok: false, status: 400, error: { code: "PropertyChangeNotAllowed", message: "Changing property 'vmSize' is not allowed." } };
-      if (body.zones !== undefined && JSON.stringify(body.zones) !== JSON.stringify(pool.zone === undefined ? [] : [pool.zone]))
-        return { ok: false, status: 400, error: { code: "PropertyChangeNotAllowed", message: "Changing property 'availabilityZones' is not allowed." } };
+        return {
+          ok: false,
+          status: 400,
+          error: { code: "PropertyChangeNotAllowed", message: "Changing property 'vmSize' is not allowed." },
+        };
+      if (
+        body.zones !== undefined &&
+        JSON.stringify(body.zones) !== JSON.stringify(pool.zone === undefined ? [] : [pool.zone])
+      )
+        return {
+          ok: false,
+          status: 400,
+          error: { code: "PropertyChangeNotAllowed", message: "Changing property 'availabilityZones' is not allowed." },
+        };
     } else {
       if (body.vmSize === undefined)
-        return { ok: false, status: 400, error: { code: "InvalidParameter", message: "The value of parameter properties.vmSize is invalid: a new agent pool needs a VM size." } };
+        return {
+          ok: false,
+          status: 400,
+          error: {
+            code: "InvalidParameter",
+            message: "The value of parameter properties.vmSize is invalid: a new agent pool needs a VM size.",
+          },
+        };
       const zone = body.zones?.[0];
       if ((body.zones?.length ?? 0) > 1)
-        return { ok: false, status: 400, error: { code: "InvalidParameter", message: "The simulator models zone-aligned pools only: give at most one availability zone." } };
+        return {
+          ok: false,
+          status: 400,
+          error: {
+            code: "InvalidParameter",
+            message: "The simulator models zone-aligned pools only: give at most one availability zone.",
+          },
+        };
       pool = {
         key: poolKey(resourceGroup, clusterName, name),
         subscriptionId: this.subscriptionId,
@@ -698,7 +822,11 @@ export class World {
       if (left !== undefined && requested > left) {
         const error =
           code === "QuotaExceeded"
-            ? quotaExceeded(left + this.currentVcpus(pool.region, sku.family), this.currentVcpus(pool.region, sku.family), requested)
+            ? quotaExceeded(
+                left + this.currentVcpus(pool.region, sku.family),
+                this.currentVcpus(pool.region, sku.family),
+                requested,
+              )
             : insufficientVcpuQuota(pool.region, left, requested);
         return { ok: false, status: 400, error };
       }
@@ -711,9 +839,17 @@ export class World {
     if (failure !== undefined) {
       const endsAt = now + accept + rng.triangular(this.sim.allocationAttempt) * 1000;
       operation = {
-        id, poolKey: pool.key, kind: created ? "create" : "scale", startedAt: now, endsAt,
+        id,
+        poolKey: pool.key,
+        kind: created ? "create" : "scale",
+        startedAt: now,
+        endsAt,
         outcome: { status: "Failed", error: allocationError(failure) },
-        adding: [], removingCount: 0, fromCount: from, toCount: to, finalized: false,
+        adding: [],
+        removingCount: 0,
+        fromCount: from,
+        toCount: to,
+        finalized: false,
       };
     } else if (delta > 0) {
       const provisioning = nodeProvisioningFor(this.latency, pool.vmSize);
@@ -724,13 +860,32 @@ export class World {
       }
       const endsAt = Math.max(...adding.map((n) => n.readyAt));
       operation = {
-        id, poolKey: pool.key, kind: created ? "create" : "scale", startedAt: now, endsAt, outcome: { status: "Succeeded" },
-        adding, removingCount: 0, fromCount: from, toCount: to, finalized: false,
+        id,
+        poolKey: pool.key,
+        kind: created ? "create" : "scale",
+        startedAt: now,
+        endsAt,
+        outcome: { status: "Succeeded" },
+        adding,
+        removingCount: 0,
+        fromCount: from,
+        toCount: to,
+        finalized: false,
       };
-      if (sku !== undefined) this.quotaUsed.set(`${pool.region}/${sku.family}`, (this.quotaUsed.get(`${pool.region}/${sku.family}`) ?? 0) + delta * sku.vcpus);
+      if (sku !== undefined)
+        this.quotaUsed.set(
+          `${pool.region}/${sku.family}`,
+          (this.quotaUsed.get(`${pool.region}/${sku.family}`) ?? 0) + delta * sku.vcpus,
+        );
       pool.nodes.push(...adding);
       for (const n of adding) {
-        this.waits.nodeProvisioning.push({ pool: pool.key, node: n.name, requestedAt: now, readyAt: n.readyAt, seconds: (n.readyAt - now) / 1000 });
+        this.waits.nodeProvisioning.push({
+          pool: pool.key,
+          node: n.name,
+          requestedAt: now,
+          readyAt: n.readyAt,
+          seconds: (n.readyAt - now) / 1000,
+        });
         this.clock.schedule(
           n.readyAt,
           () => {
@@ -744,8 +899,17 @@ export class World {
     } else {
       const endsAt = now + accept + (delta < 0 ? rng.triangular(this.sim.scaleDown) * 1000 : 0);
       operation = {
-        id, poolKey: pool.key, kind: created ? "create" : "scale", startedAt: now, endsAt, outcome: { status: "Succeeded" },
-        adding: [], removingCount: -delta, fromCount: from, toCount: to, finalized: false,
+        id,
+        poolKey: pool.key,
+        kind: created ? "create" : "scale",
+        startedAt: now,
+        endsAt,
+        outcome: { status: "Succeeded" },
+        adding: [],
+        removingCount: -delta,
+        fromCount: from,
+        toCount: to,
+        finalized: false,
       };
     }
     pool.operation = operation;
@@ -778,7 +942,13 @@ export class World {
       pool.count = pool.nodes.length;
       pool.provisioningState = "Failed";
       this.timeline.add(at, "pool-operation-failed", { pool: pool.key, operation: op.id, code: op.outcome.error.code });
-      this.waits.allocationFailures.push({ pool: pool.key, code: op.outcome.error.code, requestedAt: op.startedAt, failedAt: at, seconds: (at - op.startedAt) / 1000 });
+      this.waits.allocationFailures.push({
+        pool: pool.key,
+        code: op.outcome.error.code,
+        requestedAt: op.startedAt,
+        failedAt: at,
+        seconds: (at - op.startedAt) / 1000,
+      });
     } else {
       if (op.removingCount > 0) {
         const removed = pool.nodes.splice(pool.nodes.length - op.removingCount, op.removingCount);
@@ -795,17 +965,28 @@ export class World {
   }
 
   /** Aborts the pool's running operation: 409 when nothing runs; otherwise Canceling, then Canceled. */
-  abortAgentPool(resourceGroup: string, clusterName: string, name: string): { ok: false; status: number; error: ArmErrorBody } | { ok: true; abortId: string } {
+  abortAgentPool(
+    resourceGroup: string,
+    clusterName: string,
+    name: string,
+  ): { ok: false; status: number; error: ArmErrorBody } | { ok: true; abortId: string } {
     const pool = this.pool(resourceGroup, clusterName, name);
     if (pool === undefined)
-      return { ok: false, status: 404, error: { code: "NotFound", message: `Agent pool ${name} not found in managed cluster ${clusterName}.` } };
+      return {
+        ok: false,
+        status: 404,
+        error: { code: "NotFound", message: `Agent pool ${name} not found in managed cluster ${clusterName}.` },
+      };
     const op = pool.operation;
     const now = this.clock.now();
     if (op === undefined || op.finalized || op.canceledAt !== undefined)
       return {
         ok: false,
         status: 409,
-        error: { code: "OperationNotAllowed", message: `There is no running operation to abort on agent pool ${name}: the latest operation has already finished.` },
+        error: {
+          code: "OperationNotAllowed",
+          message: `There is no running operation to abort on agent pool ${name}: the latest operation has already finished.`,
+        },
       };
     const rng = this.rng.stream(`aks/${pool.key}`);
     const endsAt = now + rng.triangular(this.sim.abortCancel) * 1000;
@@ -833,7 +1014,8 @@ export class World {
 
   operationStatus(op: PoolOperation): "InProgress" | "Succeeded" | "Failed" | "Canceling" | "Canceled" {
     const now = this.clock.now();
-    if (op.canceledAt !== undefined) return op.cancelEndsAt !== undefined && now >= op.cancelEndsAt ? "Canceled" : "Canceling";
+    if (op.canceledAt !== undefined)
+      return op.cancelEndsAt !== undefined && now >= op.cancelEndsAt ? "Canceled" : "Canceling";
     if (now < op.endsAt) return "InProgress";
     return op.outcome.status;
   }
@@ -841,7 +1023,7 @@ export class World {
   private nextOperationId(): string {
     this.opSeq++;
     const r = this.rng.stream("operation-ids");
-    return r.guid().replace(/^.{8}/, (this.opSeq.toString(16).padStart(8, "0")));
+    return r.guid().replace(/^.{8}/, this.opSeq.toString(16).padStart(8, "0"));
   }
 
   // ---------------------------------------------------------------- faults
@@ -878,10 +1060,14 @@ export class World {
     if (w !== undefined) w.clearedAt = now;
     if (f.fault.kind === "stale-model") {
       const e = this.endpoints.get(`${f.fault.workload}/${f.fault.region}`);
-      if (e !== undefined && e.loadedVersion === f.fault.version && e.loading === undefined) e.loadedVersion = e.workload.model.version;
+      if (e !== undefined && e.loadedVersion === f.fault.version && e.loading === undefined)
+        e.loadedVersion = e.workload.model.version;
     }
     if (f.fault.kind === "zone-down" || f.fault.kind === "region-down")
-      this.timeline.add(now, "nodes-restored", { region: f.fault.region, zone: f.fault.kind === "zone-down" ? f.fault.zone : null });
+      this.timeline.add(now, "nodes-restored", {
+        region: f.fault.region,
+        zone: f.fault.kind === "zone-down" ? f.fault.zone : null,
+      });
     this.timeline.add(now, "fault-cleared", { id, kind: f.fault.kind });
     this.changed();
     return true;
@@ -904,13 +1090,19 @@ export class World {
       if (e !== undefined && e.loadedVersion !== null) e.loadedVersion = fault.version;
     }
     if (fault.kind === "zone-down" || fault.kind === "region-down")
-      this.timeline.add(now, "nodes-lost", { region: fault.region, zone: fault.kind === "zone-down" ? fault.zone : null });
+      this.timeline.add(now, "nodes-lost", {
+        region: fault.region,
+        zone: fault.kind === "zone-down" ? fault.zone : null,
+      });
     if (endsAt !== undefined) this.clock.schedule(endsAt, () => this.clearFault(id), `fault end ${id}`);
     this.changed(id);
   }
 
   /** For the HTTP layer: the first active http-error/timeout fault that hits this request (rate drawn), if any. */
-  httpFaultFor(target: "arm" | "metrics" | "logs" | "endpoint", request: { method: string; path: string; workload?: string; region?: string }): ActiveFault | undefined {
+  httpFaultFor(
+    target: "arm" | "metrics" | "logs" | "endpoint",
+    request: { method: string; path: string; workload?: string; region?: string },
+  ): ActiveFault | undefined {
     for (const f of this.faults.values()) {
       const fault = f.fault;
       if ((fault.kind !== "http-error" && fault.kind !== "timeout") || fault.target !== target) continue;
@@ -948,7 +1140,12 @@ export class World {
       }
       const status = this.endpointStatus(e, readyGpus);
       if (status !== e.lastStatus) {
-        this.timeline.add(now, "endpoint-health-changed", { workload: e.workload.name, region: e.region, from: e.lastStatus, to: status });
+        this.timeline.add(now, "endpoint-health-changed", {
+          workload: e.workload.name,
+          region: e.region,
+          from: e.lastStatus,
+          to: status,
+        });
         if (e.lastStatus === "ok") e.failingSince = now;
         if (status === "ok") e.failingSince = null;
         e.lastStatus = status;
@@ -967,13 +1164,22 @@ export class World {
     const since = e?.failingSince ?? null;
     if (since !== null) {
       const at = this.clock.now();
-      this.waits.probeWindows.push({ frontDoor: fd.name, origin: o.name, pop: pop.name, failingSince: since, unhealthyAt: at, seconds: (at - since) / 1000 });
+      this.waits.probeWindows.push({
+        frontDoor: fd.name,
+        origin: o.name,
+        pop: pop.name,
+        failingSince: since,
+        unhealthyAt: at,
+        seconds: (at - since) / 1000,
+      });
     }
   }
 
   /** Called by the alert evaluator when it decides and when it delivers. */
   recordAlertWait(rule: string, condition: "Fired" | "Resolved", decidedAt: number, deliveredAt: number | null): void {
-    const existing = this.waits.alertNotifications.find((a) => a.rule === rule && a.condition === condition && a.decidedAt === decidedAt);
+    const existing = this.waits.alertNotifications.find(
+      (a) => a.rule === rule && a.condition === condition && a.decidedAt === decidedAt,
+    );
     if (existing !== undefined) existing.deliveredAt = deliveredAt;
     else this.waits.alertNotifications.push({ rule, condition, decidedAt, deliveredAt });
   }
@@ -992,7 +1198,8 @@ export class World {
     const share = new Map<string, number>();
     for (const r of routes)
       for (const s of r.route.shares)
-        if (s.origin.workload === w.name) share.set(s.origin.region, (share.get(s.origin.region) ?? 0) + r.weight * s.share);
+        if (s.origin.workload === w.name)
+          share.set(s.origin.region, (share.get(s.origin.region) ?? 0) + r.weight * s.share);
     const regions: Record<string, RegionTruth> = {};
     const capacityFactor = new Map<string, number>();
     for (const region of Object.keys(w.regions)) {
@@ -1035,7 +1242,11 @@ export class World {
       }
     }
     for (const [region, t] of Object.entries(regions))
-      regions[region] = { ...t, goodFraction: t.trafficShare > 0 ? round3((goodByRegion.get(region) ?? 0) / t.trafficShare) : 0, trafficShare: round3(t.trafficShare) };
+      regions[region] = {
+        ...t,
+        goodFraction: t.trafficShare > 0 ? round3((goodByRegion.get(region) ?? 0) / t.trafficShare) : 0,
+        trafficShare: round3(t.trafficShare),
+      };
     return {
       workload: w.name,
       at: this.clock.now(),
@@ -1054,18 +1265,87 @@ export class World {
     const classic = "Microsoft.Network/frontdoors";
     const aks = "Microsoft.ContainerService/managedClusters";
     const d = this.metrics.define.bind(this.metrics);
-    d({ namespace: cdn, name: "OriginHealthPercentage", unit: "Percent", description: "The percentage of successful health probes from AFD to origins.", dimensions: ["Origin", "OriginGroup"] });
-    d({ namespace: cdn, name: "Percentage5XX", unit: "Percent", description: "The percentage of all the client requests for which the response status code is 5XX.", dimensions: [] });
-    d({ namespace: cdn, name: "TotalLatency", unit: "MilliSeconds", description: "The total time from the client request received by AFD until the last response byte sent from AFD to the client.", dimensions: [] });
-    d({ namespace: cdn, name: "RequestCount", unit: "Count", description: "The number of client requests served by the HTTP/S proxy.", dimensions: [] });
+    d({
+      namespace: cdn,
+      name: "OriginHealthPercentage",
+      unit: "Percent",
+      description: "The percentage of successful health probes from AFD to origins.",
+      dimensions: ["Origin", "OriginGroup"],
+    });
+    d({
+      namespace: cdn,
+      name: "Percentage5XX",
+      unit: "Percent",
+      description: "The percentage of all the client requests for which the response status code is 5XX.",
+      dimensions: [],
+    });
+    d({
+      namespace: cdn,
+      name: "TotalLatency",
+      unit: "MilliSeconds",
+      description:
+        "The total time from the client request received by AFD until the last response byte sent from AFD to the client.",
+      dimensions: [],
+    });
+    d({
+      namespace: cdn,
+      name: "RequestCount",
+      unit: "Count",
+      description: "The number of client requests served by the HTTP/S proxy.",
+      dimensions: [],
+    });
     for (const p of ["P50", "P95", "P99"])
-      d({ namespace: cdn, name: `Latency${p}`, unit: "MilliSeconds", description: `Simulator extension: ${p} of TotalLatency over the grain.`, dimensions: [] });
-    d({ namespace: classic, name: "BackendHealthPercentage", unit: "Percent", description: "The percentage of successful health probes from the HTTP/S proxy to backends.", dimensions: ["Backend", "BackendPool"] });
-    d({ namespace: classic, name: "TotalLatency", unit: "MilliSeconds", description: "The time calculated from when the client request was received by the HTTP/S proxy until the client acknowledged the last response byte.", dimensions: [] });
-    d({ namespace: classic, name: "RequestCount", unit: "Count", description: "The number of client requests served by the HTTP/S proxy.", dimensions: [] });
-    d({ namespace: classic, name: "Percentage5XX", unit: "Percent", description: "Simulator extension: percentage of client requests answered 5XX.", dimensions: [] });
-    d({ namespace: aks, name: "gpu_ready_nodes", unit: "Count", description: "Simulator metric: Ready and reachable GPU nodes (DCGM/kube-state-metrics in a real cluster).", dimensions: ["agentpool", "zone"] });
-    d({ namespace: aks, name: "gpu_utilization_percentage", unit: "Percent", description: "Simulator metric: GPU utilisation from the routed load over ready GPUs (DCGM_FI_DEV_GPU_UTIL in a real cluster).", dimensions: ["zone"] });
+      d({
+        namespace: cdn,
+        name: `Latency${p}`,
+        unit: "MilliSeconds",
+        description: `Simulator extension: ${p} of TotalLatency over the grain.`,
+        dimensions: [],
+      });
+    d({
+      namespace: classic,
+      name: "BackendHealthPercentage",
+      unit: "Percent",
+      description: "The percentage of successful health probes from the HTTP/S proxy to backends.",
+      dimensions: ["Backend", "BackendPool"],
+    });
+    d({
+      namespace: classic,
+      name: "TotalLatency",
+      unit: "MilliSeconds",
+      description:
+        "The time calculated from when the client request was received by the HTTP/S proxy until the client acknowledged the last response byte.",
+      dimensions: [],
+    });
+    d({
+      namespace: classic,
+      name: "RequestCount",
+      unit: "Count",
+      description: "The number of client requests served by the HTTP/S proxy.",
+      dimensions: [],
+    });
+    d({
+      namespace: classic,
+      name: "Percentage5XX",
+      unit: "Percent",
+      description: "Simulator extension: percentage of client requests answered 5XX.",
+      dimensions: [],
+    });
+    d({
+      namespace: aks,
+      name: "gpu_ready_nodes",
+      unit: "Count",
+      description: "Simulator metric: Ready and reachable GPU nodes (DCGM/kube-state-metrics in a real cluster).",
+      dimensions: ["agentpool", "zone"],
+    });
+    d({
+      namespace: aks,
+      name: "gpu_utilization_percentage",
+      unit: "Percent",
+      description:
+        "Simulator metric: GPU utilisation from the routed load over ready GPUs (DCGM_FI_DEV_GPU_UTIL in a real cluster).",
+      dimensions: ["zone"],
+    });
   }
 
   private scheduleMetrics(at: number): void {
@@ -1090,30 +1370,52 @@ export class World {
       this.logRows.push({
         table: "AzureMetrics",
         visibleAt: at + availability + 180_000,
-        row: { TimeGenerated: new Date(stamp).toISOString(), ResourceId: resourceId.toUpperCase(), MetricName: metric, Average: value, Total: value, Count: 1, ...Object.fromEntries(Object.entries(dims).map(([k, v]) => [`${k}_s`, v])) },
+        row: {
+          TimeGenerated: new Date(stamp).toISOString(),
+          ResourceId: resourceId.toUpperCase(),
+          MetricName: metric,
+          Average: value,
+          Total: value,
+          Count: 1,
+          ...Object.fromEntries(Object.entries(dims).map(([k, v]) => [`${k}_s`, v])),
+        },
       });
     };
     const truths = new Map<string, GroundTruth>();
-    for (const w of this.topology.workloads) if (w.kind === "inference" && w.frontDoor !== undefined) truths.set(w.name, this.groundTruth(w.name));
+    for (const w of this.topology.workloads)
+      if (w.kind === "inference" && w.frontDoor !== undefined) truths.set(w.name, this.groundTruth(w.name));
     for (const fd of this.frontDoors.values()) {
       const standard = fd.kind === "standard";
       for (const o of fd.desired().origins.values()) {
         const c = fd.probeCounters.get(o.name);
-        const pct = c === undefined || c.total === 0
-          ? (100 * this.pops.filter((p) => fd.isHealthy(p.name, o.name)).length) / Math.max(1, this.pops.length)
-          : (100 * c.ok) / c.total;
-        emit(fd.resourceId, standard ? "OriginHealthPercentage" : "BackendHealthPercentage", standard ? { Origin: o.name, OriginGroup: fd.groupName } : { Backend: o.hostName, BackendPool: fd.groupName }, round3(pct));
+        const pct =
+          c === undefined || c.total === 0
+            ? (100 * this.pops.filter((p) => fd.isHealthy(p.name, o.name)).length) / Math.max(1, this.pops.length)
+            : (100 * c.ok) / c.total;
+        emit(
+          fd.resourceId,
+          standard ? "OriginHealthPercentage" : "BackendHealthPercentage",
+          standard ? { Origin: o.name, OriginGroup: fd.groupName } : { Backend: o.hostName, BackendPool: fd.groupName },
+          round3(pct),
+        );
       }
       fd.probeCounters.clear();
-      const wl = [...truths.values()].filter((t) => this.topology.workloads.find((w) => w.name === t.workload)?.frontDoor === fd.name);
+      const wl = [...truths.values()].filter(
+        (t) => this.topology.workloads.find((w) => w.name === t.workload)?.frontDoor === fd.name,
+      );
       if (wl.length > 0) {
         const p5 = wl.reduce((a, t) => a + t.percent5xx, 0) / wl.length;
         emit(fd.resourceId, "Percentage5XX", {}, round3(p5));
         emit(fd.resourceId, "RequestCount", {}, Math.round(this.rps * (this.grainMs / 1000) * wl.length));
         const p50s = wl.map((t) => t.latencyMs.p50).filter((x): x is number => x !== null);
-        if (p50s.length > 0) emit(fd.resourceId, "TotalLatency", {}, round3(p50s.reduce((a, b) => a + b, 0) / p50s.length));
+        if (p50s.length > 0)
+          emit(fd.resourceId, "TotalLatency", {}, round3(p50s.reduce((a, b) => a + b, 0) / p50s.length));
         if (standard)
-          for (const [name, key] of [["LatencyP50", "p50"], ["LatencyP95", "p95"], ["LatencyP99", "p99"]] as const) {
+          for (const [name, key] of [
+            ["LatencyP50", "p50"],
+            ["LatencyP95", "p95"],
+            ["LatencyP99", "p99"],
+          ] as const) {
             const v = wl.map((t) => t.latencyMs[key]).filter((x): x is number => x !== null);
             if (v.length > 0) emit(fd.resourceId, name, {}, Math.max(...v));
           }
@@ -1125,12 +1427,16 @@ export class World {
       for (const p of this.poolsOf(c.resourceGroup, c.name)) {
         const n = this.servingNodes(p);
         emit(resourceId, "gpu_ready_nodes", { agentpool: p.name, zone: p.zone ?? "none" }, n);
-        byZone.set(p.zone ?? "none", (byZone.get(p.zone ?? "none") ?? 0) + n * (this.topology.capabilityMatrix.skus[p.vmSize]?.gpus ?? 1));
+        byZone.set(
+          p.zone ?? "none",
+          (byZone.get(p.zone ?? "none") ?? 0) + n * (this.topology.capabilityMatrix.skus[p.vmSize]?.gpus ?? 1),
+        );
       }
       const t = truths.get(c.workload)?.regions[c.region];
       const totalGpus = [...byZone.values()].reduce((a, b) => a + b, 0);
       for (const [zone, gpus] of byZone) {
-        const util = t === undefined || totalGpus === 0 || gpus === 0 ? 0 : Math.min(100, (100 * t.neededGpus) / totalGpus);
+        const util =
+          t === undefined || totalGpus === 0 || gpus === 0 ? 0 : Math.min(100, (100 * t.neededGpus) / totalGpus);
         emit(resourceId, "gpu_utilization_percentage", { zone }, round3(util));
       }
     }
@@ -1180,7 +1486,15 @@ export class World {
       })),
       endpoints: [...this.endpoints.values()].map((e) => {
         const h = this.endpointHealth(e.workload.name, e.region);
-        return { workload: e.workload.name, region: e.region, status: h.status, modelVersion: h.modelVersion, latencyMs: h.latencyMs, readyGpus: h.readyGpus, gate: e.gate };
+        return {
+          workload: e.workload.name,
+          region: e.region,
+          status: h.status,
+          modelVersion: h.modelVersion,
+          latencyMs: h.latencyMs,
+          readyGpus: h.readyGpus,
+          gate: e.gate,
+        };
       }),
       frontDoors: this.frontDoorList().map((f) => ({
         name: f.name,
@@ -1238,7 +1552,13 @@ function round1(x: number): number {
 function percentiles(samples: ReadonlyArray<{ ms: number; weight: number }>): GroundTruth["latencyMs"] {
   const points: Array<{ ms: number; w: number }> = [];
   for (const s of samples)
-    for (const [f, w] of [[0.8, 0.5], [1, 0.3], [1.5, 0.15], [2, 0.05]] as const) if (s.weight > 0) points.push({ ms: s.ms * f, w: s.weight * w });
+    for (const [f, w] of [
+      [0.8, 0.5],
+      [1, 0.3],
+      [1.5, 0.15],
+      [2, 0.05],
+    ] as const)
+      if (s.weight > 0) points.push({ ms: s.ms * f, w: s.weight * w });
   const total = points.reduce((a, p) => a + p.w, 0);
   if (total <= 0) return { p50: null, p95: null, p99: null };
   points.sort((a, b) => a.ms - b.ms);

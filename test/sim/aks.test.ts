@@ -14,8 +14,14 @@ afterEach(async () => {
   sim = undefined;
 });
 
-function client(s: Simulator, retry?: { maxRetries: number; retryDelayInMs: number; maxRetryDelayInMs: number }): ContainerServiceClient {
-  return new ContainerServiceClient(s.credential, s.subscriptionId, { ...s.clientOptions, ...(retry === undefined ? {} : { retryOptions: retry }) });
+function client(
+  s: Simulator,
+  retry?: { maxRetries: number; retryDelayInMs: number; maxRetryDelayInMs: number },
+): ContainerServiceClient {
+  return new ContainerServiceClient(s.credential, s.subscriptionId, {
+    ...s.clientOptions,
+    ...(retry === undefined ? {} : { retryOptions: retry }),
+  });
 }
 
 async function rejection(p: Promise<unknown>): Promise<{ message: string; code?: string; statusCode?: number }> {
@@ -32,12 +38,19 @@ describe("AKS agent pools through ContainerServiceClient", () => {
     sim = await startInline({});
     const aks = client(sim);
     const pool = await aks.agentPools.get(CHAT_EUS2.rg, CHAT_EUS2.cluster, "a100z1");
-    expect(pool).toMatchObject({ count: 4, vmSize: "Standard_NC24ads_A100_v4", availabilityZones: ["1"], provisioningState: "Succeeded" });
+    expect(pool).toMatchObject({
+      count: 4,
+      vmSize: "Standard_NC24ads_A100_v4",
+      availabilityZones: ["1"],
+      provisioningState: "Succeeded",
+    });
     const names: string[] = [];
     for await (const p of aks.agentPools.list(CHAT_EUS2.rg, CHAT_EUS2.cluster)) names.push(p.name ?? "");
     expect(names).toEqual(["a100z1", "a100z2", "a100x4z3"]);
     const [get] = sim.requestLog.find({ method: "GET", path: "/agentPools/a100z1" });
-    expect(get?.path).toBe(`/subscriptions/${sim.subscriptionId}/resourceGroups/${CHAT_EUS2.rg}/providers/Microsoft.ContainerService/managedClusters/${CHAT_EUS2.cluster}/agentPools/a100z1`);
+    expect(get?.path).toBe(
+      `/subscriptions/${sim.subscriptionId}/resourceGroups/${CHAT_EUS2.rg}/providers/Microsoft.ContainerService/managedClusters/${CHAT_EUS2.cluster}/agentPools/a100z1`,
+    );
     expect(get?.apiVersion).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     const missing = await rejection(aks.agentPools.get(CHAT_EUS2.rg, CHAT_EUS2.cluster, "nope"));
     expect(missing).toMatchObject({ statusCode: 404, code: "ResourceNotFound" });
@@ -46,7 +59,13 @@ describe("AKS agent pools through ContainerServiceClient", () => {
   it("scales with a long-running PUT whose provisioningState moves on the virtual clock", async () => {
     sim = await startInline({});
     const aks = client(sim);
-    const poller = aks.agentPools.createOrUpdate(CHAT_EUS2.rg, CHAT_EUS2.cluster, "a100z2", { count: 7, vmSize: "Standard_NC24ads_A100_v4" }, sim.pollOptions);
+    const poller = aks.agentPools.createOrUpdate(
+      CHAT_EUS2.rg,
+      CHAT_EUS2.cluster,
+      "a100z2",
+      { count: 7, vmSize: "Standard_NC24ads_A100_v4" },
+      sim.pollOptions,
+    );
     await poller.submitted();
     const during = await aks.agentPools.get(CHAT_EUS2.rg, CHAT_EUS2.cluster, "a100z2");
     expect(during).toMatchObject({ count: 7, provisioningState: "Scaling" });
@@ -58,7 +77,9 @@ describe("AKS agent pools through ContainerServiceClient", () => {
     for (const w of waits) expect(w.seconds).toBeGreaterThanOrEqual(300 + 2);
     for (const w of waits) expect(w.seconds).toBeLessThanOrEqual(660 + 15);
     const last = Math.max(...waits.map((w) => w.readyAt));
-    expect(sim.timeline.where("pool-operation-succeeded", { pool: "rg-chat-eastus2/aks-chat-eastus2/a100z2" })[0]?.at).toBe(last);
+    expect(
+      sim.timeline.where("pool-operation-succeeded", { pool: "rg-chat-eastus2/aks-chat-eastus2/a100z2" })[0]?.at,
+    ).toBe(last);
     expect(sim.timeline.ofKind("node-ready")).toHaveLength(3);
     // The status resource was polled; the final GET read the pool.
     expect(sim.requestLog.find({ method: "GET", path: "/operations/" }).length).toBeGreaterThan(0);
@@ -67,9 +88,19 @@ describe("AKS agent pools through ContainerServiceClient", () => {
   it("answers 409 OperationNotAllowed while another operation runs, and aborts it", async () => {
     sim = await startInline({});
     const aks = client(sim);
-    const first = aks.agentPools.createOrUpdate(CHAT_EUS2.rg, CHAT_EUS2.cluster, "a100z1", { count: 6 }, sim.pollOptions);
+    const first = aks.agentPools.createOrUpdate(
+      CHAT_EUS2.rg,
+      CHAT_EUS2.cluster,
+      "a100z1",
+      { count: 6 },
+      sim.pollOptions,
+    );
     await first.submitted();
-    const conflict = await rejection(aks.agentPools.createOrUpdate(CHAT_EUS2.rg, CHAT_EUS2.cluster, "a100z1", { count: 8 }, sim.pollOptions).submitted());
+    const conflict = await rejection(
+      aks.agentPools
+        .createOrUpdate(CHAT_EUS2.rg, CHAT_EUS2.cluster, "a100z1", { count: 8 }, sim.pollOptions)
+        .submitted(),
+    );
     expect(conflict.statusCode).toBe(409);
     expect(conflict.code).toBe("OperationNotAllowed");
     expect(conflict.message).toContain("Another agentpool operation (a100z1 - Scaling) is in progress");
@@ -81,7 +112,9 @@ describe("AKS agent pools through ContainerServiceClient", () => {
     await expect(sim.drive(first)).rejects.toThrow();
     expect(sim.timeline.ofKind("pool-operation-canceled")).toHaveLength(1);
     // Nothing left to abort: 409.
-    const again = await rejection(aks.agentPools.abortLatestOperation(CHAT_EUS2.rg, CHAT_EUS2.cluster, "a100z1", sim.pollOptions).submitted());
+    const again = await rejection(
+      aks.agentPools.abortLatestOperation(CHAT_EUS2.rg, CHAT_EUS2.cluster, "a100z1", sim.pollOptions).submitted(),
+    );
     expect(again.statusCode).toBe(409);
   });
 
@@ -89,38 +122,77 @@ describe("AKS agent pools through ContainerServiceClient", () => {
     sim = await startExample("capacity-crunch");
     const aks = client(sim);
     // Matrix gap: the SKU is not offered in eastus2 zone 2 in this scenario.
-    const zonal = await rejection(sim.drive(aks.agentPools.createOrUpdate(CHAT_EUS2.rg, CHAT_EUS2.cluster, "a100z2", { count: 6 }, sim.pollOptions)));
+    const zonal = await rejection(
+      sim.drive(
+        aks.agentPools.createOrUpdate(CHAT_EUS2.rg, CHAT_EUS2.cluster, "a100z2", { count: 6 }, sim.pollOptions),
+      ),
+    );
     expect(zonal.message).toContain("ZonalAllocationFailed");
     expect(zonal.message).toContain("We do not have sufficient capacity for the requested VM size in this zone");
     expect((await aks.agentPools.get(CHAT_EUS2.rg, CHAT_EUS2.cluster, "a100z2")).provisioningState).toBe("Failed");
 
-    sim.faults.inject({ kind: "allocation-failure", region: "westus3", zone: "1", code: "OverconstrainedAllocationRequest" });
-    const over = await rejection(sim.drive(aks.agentPools.createOrUpdate(CHAT_WUS3.rg, CHAT_WUS3.cluster, "a100z1", { count: 3 }, sim.pollOptions)));
+    sim.faults.inject({
+      kind: "allocation-failure",
+      region: "westus3",
+      zone: "1",
+      code: "OverconstrainedAllocationRequest",
+    });
+    const over = await rejection(
+      sim.drive(
+        aks.agentPools.createOrUpdate(CHAT_WUS3.rg, CHAT_WUS3.cluster, "a100z1", { count: 3 }, sim.pollOptions),
+      ),
+    );
     expect(over.message).toContain("OverconstrainedAllocationRequest");
     expect(over.message).toContain("the condition is too restrictive");
 
     sim.faults.inject({ kind: "region-down", region: "westus3" });
-    const region = await rejection(sim.drive(aks.agentPools.createOrUpdate(CHAT_WUS3.rg, CHAT_WUS3.cluster, "a100z2", { count: 3 }, sim.pollOptions)));
+    const region = await rejection(
+      sim.drive(
+        aks.agentPools.createOrUpdate(CHAT_WUS3.rg, CHAT_WUS3.cluster, "a100z2", { count: 3 }, sim.pollOptions),
+      ),
+    );
     expect(region.message).toContain("AllocationFailed");
     expect(region.message).toContain("in this region");
 
     // Quota: the H100 family has no vCPUs left in westus3 (scenario fault) -> synchronous 400.
-    const quota = await rejection(aks.agentPools.createOrUpdate(CHAT_WUS3.rg, CHAT_WUS3.cluster, "h100z3", { count: 1 }, sim.pollOptions).submitted());
+    const quota = await rejection(
+      aks.agentPools
+        .createOrUpdate(CHAT_WUS3.rg, CHAT_WUS3.cluster, "h100z3", { count: 1 }, sim.pollOptions)
+        .submitted(),
+    );
     expect(quota).toMatchObject({ statusCode: 400, code: "ErrCode_InsufficientVCPUQuota" });
-    expect(quota.message).toContain("Insufficient regional vcpu quota left for location westus3. left regional vcpu quota 0, requested quota 40");
+    expect(quota.message).toContain(
+      "Insufficient regional vcpu quota left for location westus3. left regional vcpu quota 0, requested quota 40",
+    );
 
     sim.faults.inject({ kind: "quota-exceeded", region: "eastus2", code: "QuotaExceeded", remainingVcpus: 24 });
-    const core = await rejection(aks.agentPools.createOrUpdate(CHAT_EUS2.rg, CHAT_EUS2.cluster, "a100x4z3", { count: 1 }, sim.pollOptions).submitted());
+    const core = await rejection(
+      aks.agentPools
+        .createOrUpdate(CHAT_EUS2.rg, CHAT_EUS2.cluster, "a100x4z3", { count: 1 }, sim.pollOptions)
+        .submitted(),
+    );
     expect(core).toMatchObject({ statusCode: 400, code: "QuotaExceeded" });
-    expect(core.message).toMatch(/^Operation results in exceeding quota limits of Core\. Maximum allowed: \d+, Current in use: \d+, Additional requested: 96\.$/);
-    expect(sim.world.sampledWaits().allocationFailures.map((f) => f.code)).toEqual(["ZonalAllocationFailed", "OverconstrainedAllocationRequest", "AllocationFailed"]);
+    expect(core.message).toMatch(
+      /^Operation results in exceeding quota limits of Core\. Maximum allowed: \d+, Current in use: \d+, Additional requested: 96\.$/,
+    );
+    expect(sim.world.sampledWaits().allocationFailures.map((f) => f.code)).toEqual([
+      "ZonalAllocationFailed",
+      "OverconstrainedAllocationRequest",
+      "AllocationFailed",
+    ]);
   });
 
   it("consumes quota from the matrix: a scale-up beyond the vCPUs left is refused", async () => {
     sim = await startInline({ overrides: { quotas: { eastus2: { standardNCADSA100v4Family: 48 } } } });
     const aks = client(sim);
-    await sim.drive(aks.agentPools.createOrUpdate(CHAT_EUS2.rg, CHAT_EUS2.cluster, "a100z2", { count: 6 }, sim.pollOptions));
-    const refused = await rejection(aks.agentPools.createOrUpdate(CHAT_EUS2.rg, CHAT_EUS2.cluster, "a100z1", { count: 5 }, sim.pollOptions).submitted());
+    await sim.drive(
+      aks.agentPools.createOrUpdate(CHAT_EUS2.rg, CHAT_EUS2.cluster, "a100z2", { count: 6 }, sim.pollOptions),
+    );
+    const refused = await rejection(
+      aks.agentPools
+        .createOrUpdate(CHAT_EUS2.rg, CHAT_EUS2.cluster, "a100z1", { count: 5 }, sim.pollOptions)
+        .submitted(),
+    );
     expect(refused.message).toContain("left regional vcpu quota 0, requested quota 24");
   });
 
@@ -128,38 +200,83 @@ describe("AKS agent pools through ContainerServiceClient", () => {
     sim = await startInline({});
     const aks = client(sim);
     const created = await sim.drive(
-      aks.agentPools.createOrUpdate(CHAT_EUS2.rg, CHAT_EUS2.cluster, "h100z2", { count: 1, vmSize: "Standard_NC40ads_H100_v5", availabilityZones: ["2"], mode: "User" }, sim.pollOptions),
+      aks.agentPools.createOrUpdate(
+        CHAT_EUS2.rg,
+        CHAT_EUS2.cluster,
+        "h100z2",
+        { count: 1, vmSize: "Standard_NC40ads_H100_v5", availabilityZones: ["2"], mode: "User" },
+        sim.pollOptions,
+      ),
     );
     expect(created).toMatchObject({ count: 1, availabilityZones: ["2"], provisioningState: "Succeeded" });
     expect(sim.requestLog.find({ method: "PUT", path: "/agentPools/h100z2" })[0]?.status).toBe(201);
-    const changed = await rejection(aks.agentPools.createOrUpdate(CHAT_EUS2.rg, CHAT_EUS2.cluster, "a100z1", { count: 4, vmSize: "Standard_NC96ads_A100_v4" }, sim.pollOptions).submitted());
+    const changed = await rejection(
+      aks.agentPools
+        .createOrUpdate(
+          CHAT_EUS2.rg,
+          CHAT_EUS2.cluster,
+          "a100z1",
+          { count: 4, vmSize: "Standard_NC96ads_A100_v4" },
+          sim.pollOptions,
+        )
+        .submitted(),
+    );
     expect(changed).toMatchObject({ statusCode: 400, code: "PropertyChangeNotAllowed" });
   });
 
   it("honours Retry-After on 429: retried with the header, not retried without it", async () => {
     sim = await startInline({});
     const aks = client(sim, { maxRetries: 2, retryDelayInMs: 5, maxRetryDelayInMs: 20 });
-    sim.faults.inject({ id: "no-header", kind: "http-error", target: "arm", status: 429, count: 1, match: { method: "GET", pathContains: "/agentPools/a100z1" } });
+    sim.faults.inject({
+      id: "no-header",
+      kind: "http-error",
+      target: "arm",
+      status: 429,
+      count: 1,
+      match: { method: "GET", pathContains: "/agentPools/a100z1" },
+    });
     const bare = await rejection(aks.agentPools.get(CHAT_EUS2.rg, CHAT_EUS2.cluster, "a100z1"));
     expect(bare.statusCode).toBe(429);
     expect(sim.requestLog.find({ path: "/agentPools/a100z1" })).toHaveLength(1);
 
-    sim.faults.inject({ id: "with-header", kind: "http-error", target: "arm", status: 429, retryAfterSeconds: 1, count: 1, match: { method: "GET", pathContains: "/agentPools/a100z2" } });
+    sim.faults.inject({
+      id: "with-header",
+      kind: "http-error",
+      target: "arm",
+      status: 429,
+      retryAfterSeconds: 1,
+      count: 1,
+      match: { method: "GET", pathContains: "/agentPools/a100z2" },
+    });
     const pool = await aks.agentPools.get(CHAT_EUS2.rg, CHAT_EUS2.cluster, "a100z2");
     expect(pool.count).toBe(4);
     const tries = sim.requestLog.find({ path: "/agentPools/a100z2" });
-    expect(tries.map((t) => [t.status, t.fault ?? null])).toEqual([[429, "with-header"], [200, null]]);
+    expect(tries.map((t) => [t.status, t.fault ?? null])).toEqual([
+      [429, "with-header"],
+      [200, null],
+    ]);
   });
 
   it("retries 5xx and dropped connections, and gives up after maxRetries", async () => {
     sim = await startInline({});
     const aks = client(sim, { maxRetries: 2, retryDelayInMs: 5, maxRetryDelayInMs: 20 });
-    sim.faults.inject({ kind: "http-error", target: "arm", status: 503, count: 2, match: { pathContains: "/agentPools/a100z1" } });
+    sim.faults.inject({
+      kind: "http-error",
+      target: "arm",
+      status: 503,
+      count: 2,
+      match: { pathContains: "/agentPools/a100z1" },
+    });
     expect((await aks.agentPools.get(CHAT_EUS2.rg, CHAT_EUS2.cluster, "a100z1")).count).toBe(4);
     sim.faults.inject({ kind: "timeout", target: "arm", count: 1, match: { pathContains: "/agentPools/a100z2" } });
     expect((await aks.agentPools.get(CHAT_EUS2.rg, CHAT_EUS2.cluster, "a100z2")).count).toBe(4);
     expect(sim.requestLog.find({ path: "/agentPools/a100z2" }).map((e) => e.status)).toEqual([0, 200]);
-    sim.faults.inject({ kind: "http-error", target: "arm", status: 500, match: { pathContains: "/agentPools/a100x4z3" } });
+    sim.faults.inject({
+      kind: "http-error",
+      target: "arm",
+      status: 500,
+      match: { pathContains: "/agentPools/a100x4z3" },
+    });
     const failed = await rejection(aks.agentPools.get(CHAT_EUS2.rg, CHAT_EUS2.cluster, "a100x4z3"));
     expect(failed.statusCode).toBe(500);
     expect(sim.requestLog.find({ path: "/agentPools/a100x4z3" })).toHaveLength(3);

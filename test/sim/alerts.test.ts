@@ -18,7 +18,11 @@ const originHealthRule = {
   description: "origin health of chat",
   severity: 0,
   target: { frontDoor: "afd-chat" },
-  metric: { name: "OriginHealthPercentage", aggregation: "Average" as const, dimensions: [{ name: "Origin", values: ["*"] }] },
+  metric: {
+    name: "OriginHealthPercentage",
+    aggregation: "Average" as const,
+    dimensions: [{ name: "Origin", values: ["*"] }],
+  },
   operator: "LessThan" as const,
   threshold: 50,
   evaluationFrequency: "PT1M" as const,
@@ -29,11 +33,21 @@ const originHealthRule = {
 describe("metric alerts", () => {
   it("fires once for the failing origin and resolves after three clean evaluations, with customProperties", async () => {
     hook = await startWebhook();
-    sim = await startInline({ faults: [{ id: "eus2", kind: "region-down", region: "eastus2", at: 120, durationSeconds: 600 }], alerts: [originHealthRule] });
+    sim = await startInline({
+      faults: [{ id: "eus2", kind: "region-down", region: "eastus2", at: 120, durationSeconds: 600 }],
+      alerts: [originHealthRule],
+    });
     sim.setAlertWebhook(hook.url);
     await sim.advance(3600_000, { stepMs: 5_000 });
 
-    const payloads = hook.bodies as Array<{ schemaId: string; data: { essentials: Record<string, unknown>; alertContext: { condition: { allOf: Array<Record<string, unknown>> } }; customProperties: unknown } }>;
+    const payloads = hook.bodies as Array<{
+      schemaId: string;
+      data: {
+        essentials: Record<string, unknown>;
+        alertContext: { condition: { allOf: Array<Record<string, unknown>> } };
+        customProperties: unknown;
+      };
+    }>;
     expect(payloads.map((p) => p.data.essentials["monitorCondition"])).toEqual(["Fired", "Resolved"]);
     const [fired, resolved] = payloads;
     expect(fired!.schemaId).toBe("azureMonitorCommonAlertSchema");
@@ -71,7 +85,10 @@ describe("metric alerts", () => {
 
   it("retries the webhook on 503 after 5 virtual seconds, like action groups", async () => {
     hook = await startWebhook([503]);
-    sim = await startInline({ faults: [{ kind: "region-down", region: "eastus2", at: 60 }], alerts: [originHealthRule] });
+    sim = await startInline({
+      faults: [{ kind: "region-down", region: "eastus2", at: 60 }],
+      alerts: [originHealthRule],
+    });
     sim.setAlertWebhook(hook.url);
     await sim.advance(900_000, { stepMs: 1_000 });
     expect(hook.statuses).toEqual([503, 200]);

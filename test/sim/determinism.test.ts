@@ -25,11 +25,24 @@ async function run(seed: number, extraReads = 0): Promise<{ timeline: unknown; w
     const cdn = new CdnManagementClient(sim.credential, sim.subscriptionId, sim.clientOptions);
     await sim.advance(180_000, { stepMs: 10_000 });
     for (let i = 0; i < extraReads; i++) await aks.agentPools.get(CHAT_EUS2.rg, CHAT_EUS2.cluster, "a100z2");
-    const poller = aks.agentPools.createOrUpdate(CHAT_EUS2.rg, CHAT_EUS2.cluster, "a100z2", { count: 8 }, sim.pollOptions);
+    const poller = aks.agentPools.createOrUpdate(
+      CHAT_EUS2.rg,
+      CHAT_EUS2.cluster,
+      "a100z2",
+      { count: 8 },
+      sim.pollOptions,
+    );
     await poller.submitted();
     await sim.advance(60_000, { stepMs: 10_000 });
     // Writes must reach the simulator at fixed virtual times: wait for the initial request before moving time.
-    const origin = await cdn.afdOrigins.beginUpdate("rg-cutover-edge", "afd-chat", "og-chat", "chat-westus3", { weight: 70 }, sim.pollOptions);
+    const origin = await cdn.afdOrigins.beginUpdate(
+      "rg-cutover-edge",
+      "afd-chat",
+      "og-chat",
+      "chat-westus3",
+      { weight: 70 },
+      sim.pollOptions,
+    );
     await sim.drive(origin.pollUntilDone(), { stepMs: 5_000 });
     await sim.drive(poller, { stepMs: 5_000 });
     await sim.advance(2400_000 - (sim.clock.now() - sim.world.startedAt), { stepMs: 10_000 });

@@ -29,7 +29,12 @@ describe("inference endpoints", () => {
     expect(ep.healthUrl).toBe(`${sim.endpointsOrigin}/chat/eastus2/health`);
     const h = await get(ep.healthUrl);
     expect(h.status).toBe(200);
-    expect(h.body).toMatchObject({ status: "ok", modelVersion: "2026.10.2", expectedVersion: "2026.10.2", readyGpus: 8 });
+    expect(h.body).toMatchObject({
+      status: "ok",
+      modelVersion: "2026.10.2",
+      expectedVersion: "2026.10.2",
+      readyGpus: 8,
+    });
     expect((await fetch(ep.healthUrl, { method: "HEAD" })).status).toBe(200);
     expect((await get(`${sim.endpointsOrigin}/chat/eastus2/v2/health/ready`)).status).toBe(200);
     expect((await get(`${sim.endpointsOrigin}/chat/nowhere/health`)).status).toBe(404);
@@ -44,7 +49,11 @@ describe("inference endpoints", () => {
     expect(put.ok).toBe(true);
     await sim.advance(900_000, { stepMs: 10_000 });
     expect((await get(`${base}/health`)).body["status"]).toBe("cold");
-    const started = await get(`${base}/warmup`, { method: "POST", body: JSON.stringify({}), headers: { "content-type": "application/json" } });
+    const started = await get(`${base}/warmup`, {
+      method: "POST",
+      body: JSON.stringify({}),
+      headers: { "content-type": "application/json" },
+    });
     expect(started.status).toBe(202);
     expect(started.body).toMatchObject({ status: "loading", modelVersion: "2026.10.2" });
     const seconds = started.body["readyInSeconds"] as number;
@@ -106,7 +115,9 @@ describe("inference endpoints", () => {
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     cleanups.push(() => new Promise((r) => server.close(() => r())));
     sim = await startInline({});
-    sim.setGateSource({ urlTemplate: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/gates/{workload}/{region}` });
+    sim.setGateSource({
+      urlTemplate: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/gates/{workload}/{region}`,
+    });
     await sim.advance(6_000);
     expect(sim.world.gateState("chat", "eastus2")).toBe("drained");
     expect(sim.world.gateState("chat", "westus3")).toBe("open");
@@ -124,9 +135,19 @@ describe("inference endpoints", () => {
     const url = `${sim.endpointsOrigin}/chat/eastus2/health`;
     await expect(fetch(url, { headers: { "x-cutover-vantage": "vp-east" } })).rejects.toThrow();
     expect((await fetch(url, { headers: { "x-cutover-vantage": "vp-west" } })).status).toBe(200);
-    expect(sim.requestLog.find({ service: "endpoint" }).map((e) => [e.vantage, e.status])).toEqual([["vp-east", 0], ["vp-west", 200]]);
+    expect(sim.requestLog.find({ service: "endpoint" }).map((e) => [e.vantage, e.status])).toEqual([
+      ["vp-east", 0],
+      ["vp-west", 200],
+    ]);
 
-    sim.faults.inject({ kind: "http-error", target: "endpoint", status: 429, retryAfterSeconds: 7, count: 1, match: { workload: "chat", region: "westus3" } });
+    sim.faults.inject({
+      kind: "http-error",
+      target: "endpoint",
+      status: 429,
+      retryAfterSeconds: 7,
+      count: 1,
+      match: { workload: "chat", region: "westus3" },
+    });
     const limited = await fetch(`${sim.endpointsOrigin}/chat/westus3/health`);
     expect(limited.status).toBe(429);
     expect(limited.headers.get("retry-after")).toBe("7");

@@ -26,7 +26,10 @@ export async function startInline(
   return startSimulator({ scenario: inlineScenario(input), clock: new VirtualClock(), ...options });
 }
 
-export async function startExample(name: string, options: Partial<Omit<SimulatorOptions, "scenario">> = {}): Promise<Simulator> {
+export async function startExample(
+  name: string,
+  options: Partial<Omit<SimulatorOptions, "scenario">> = {},
+): Promise<Simulator> {
   return startSimulator({ scenario: path.join(SCENARIOS, `${name}.yaml`), clock: new VirtualClock(), ...options });
 }
 

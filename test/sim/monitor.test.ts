@@ -2,7 +2,7 @@
  * Azure Monitor in the simulator through the real @azure/monitor-query-metrics (metrics:getBatch) and
  * @azure/monitor-query-logs clients: metrics derived from the world state, and Log Analytics rows after ingestion.
  */
-import { LogsQueryClient } from "@azure/monitor-query-logs";
+import { LogsQueryClient, LogsQueryResultStatus } from "@azure/monitor-query-logs";
 import { MetricsClient } from "@azure/monitor-query-metrics";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Simulator } from "../../local/sim/simulator";
@@ -22,13 +22,18 @@ describe("metrics:getBatch through MetricsClient", () => {
     await sim.advance(600_000, { stepMs: 10_000 });
     const metrics = new MetricsClient(sim.metricsEndpoint, sim.credential, sim.clientOptions);
     const cluster = `/subscriptions/${sim.subscriptionId}/resourceGroups/${CHAT_EUS2.rg}/providers/Microsoft.ContainerService/managedClusters/${CHAT_EUS2.cluster}`;
-    const [result] = await metrics.queryResources([cluster], ["gpu_ready_nodes"], "Microsoft.ContainerService/managedClusters", {
-      startTime: new Date(sim.world.startedAt),
-      endTime: new Date(sim.clock.now()),
-      interval: "PT1M",
-      aggregation: "Minimum,Maximum",
-      filter: "zone eq '*'",
-    });
+    const [result] = await metrics.queryResources(
+      [cluster],
+      ["gpu_ready_nodes"],
+      "Microsoft.ContainerService/managedClusters",
+      {
+        startTime: new Date(sim.world.startedAt),
+        endTime: new Date(sim.clock.now()),
+        interval: "PT1M",
+        aggregation: "Minimum,Maximum",
+        filter: "zone eq '*'",
+      },
+    );
     const series = result!.metrics[0]!.timeseries;
     const zone = (z: string): Array<number | undefined> =>
       series.find((s) => s.metadatavalues?.some((m) => m.value === z))!.data!.map((d) => d.minimum);
@@ -47,15 +52,22 @@ describe("metrics:getBatch through MetricsClient", () => {
     await sim.advance(600_000, { stepMs: 10_000 });
     const metrics = new MetricsClient(sim.metricsEndpoint, sim.credential, sim.clientOptions);
     const afd = sim.world.frontDoor("afd-chat")!.resourceId;
-    const [r] = await metrics.queryResources([afd], ["OriginHealthPercentage", "Percentage5XX"], "Microsoft.Cdn/profiles", {
-      startTime: new Date(sim.world.startedAt),
-      endTime: new Date(sim.clock.now()),
-      interval: "PT5M",
-      aggregation: "Average",
-      filter: "Origin eq '*'",
-    });
+    const [r] = await metrics.queryResources(
+      [afd],
+      ["OriginHealthPercentage", "Percentage5XX"],
+      "Microsoft.Cdn/profiles",
+      {
+        startTime: new Date(sim.world.startedAt),
+        endTime: new Date(sim.clock.now()),
+        interval: "PT5M",
+        aggregation: "Average",
+        filter: "Origin eq '*'",
+      },
+    );
     const health = r!.metrics.find((m) => m.name === "OriginHealthPercentage")!;
-    const byOrigin = Object.fromEntries(health.timeseries.map((s) => [s.metadatavalues![0]!.value, s.data!.map((d) => d.average)]));
+    const byOrigin = Object.fromEntries(
+      health.timeseries.map((s) => [s.metadatavalues![0]!.value, s.data!.map((d) => d.average)]),
+    );
     expect(byOrigin["chat-westus3"]).toEqual([100, 100]);
     // Two healthy minutes, then three failing ones in the first five-minute bucket.
     expect(byOrigin["chat-eastus2"]![0]).toBeCloseTo(40, 5);
@@ -73,24 +85,26 @@ describe("Log Analytics through LogsQueryClient", () => {
   it("answers KQL over probe logs once ingested, and rejects what it cannot run", async () => {
     sim = await startExample("region-outage-warm-standby");
     const logs = new LogsQueryClient(sim.credential, sim.logsClientOptions);
-    const kql = "AzureDiagnostics | where Category == 'FrontDoorHealthProbeLog' and result_s == 'OriginUnhealthy' | summarize failures = count() by origin_s";
+    const kql =
+      "AzureDiagnostics | where Category == 'FrontDoorHealthProbeLog' and result_s == 'OriginUnhealthy' | summarize failures = count() by origin_s";
     await sim.advance(200_000, { stepMs: 10_000 });
     const early = await logs.queryWorkspace(WORKSPACE, kql, { duration: "PT1H" });
     // Ingestion takes minutes: failures from t=120 s are not visible yet at t=200 s.
-    expect(early.status).toBe("Success");
-    if (early.status !== "Success") return;
+    if (early.status !== LogsQueryResultStatus.Success) throw new Error("query failed");
     expect(early.tables[0]!.rows).toEqual([]);
     expect(early.tables[0]!.columnDescriptors.map((c) => c.name)).toEqual(["origin_s", "failures"]);
 
     await sim.advance(900_000, { stepMs: 10_000 });
     const later = await logs.queryWorkspace(WORKSPACE, kql, { duration: "PT1H" });
-    if (later.status !== "Success") throw new Error("query failed");
+    if (later.status !== LogsQueryResultStatus.Success) throw new Error("query failed");
     expect(later.tables[0]!.rows.map((r) => r[0])).toEqual(["chat-eastus2"]);
     expect(Number(later.tables[0]!.rows[0]![1])).toBeGreaterThan(10);
     const req = sim.requestLog.find({ service: "logs" })[0]!;
     expect(req.path).toBe(`/v1/workspaces/${WORKSPACE}/query`);
 
-    await expect(logs.queryWorkspace(WORKSPACE, "AzureDiagnostics | join kind=inner (Foo) on x", { duration: "PT1H" })).rejects.toMatchObject({
+    await expect(
+      logs.queryWorkspace(WORKSPACE, "AzureDiagnostics | join kind=inner (Foo) on x", { duration: "PT1H" }),
+    ).rejects.toMatchObject({
       statusCode: 400,
     });
   });

@@ -6,13 +6,22 @@ import { exampleTopology, SCENARIOS } from "./helpers";
 
 describe("scenario files", () => {
   it("ships the six required scenarios and every example validates", async () => {
-    const names = readdirSync(SCENARIOS).filter((f) => f.endsWith(".yaml")).map((f) => f.replace(/\.yaml$/, ""));
+    const names = readdirSync(SCENARIOS)
+      .filter((f) => f.endsWith(".yaml"))
+      .map((f) => f.replace(/\.yaml$/, ""));
     expect(names).toEqual(
-      expect.arrayContaining(["zone-outage", "region-outage-warm-standby", "region-outage-cold-target", "stale-model", "capacity-crunch", "training-hub-outage"]),
+      expect.arrayContaining([
+        "zone-outage",
+        "region-outage-warm-standby",
+        "region-outage-cold-target",
+        "stale-model",
+        "capacity-crunch",
+        "training-hub-outage",
+      ]),
     );
     for (const n of names) {
       const r = await loadScenarioFile(path.join(SCENARIOS, `${n}.yaml`));
-      expect(r.ok ? [] : r.problems, n).toEqual([]);
+      expect({ scenario: n, problems: r.ok ? [] : r.problems }).toEqual({ scenario: n, problems: [] });
     }
   });
 
@@ -53,7 +62,9 @@ describe("scenario files", () => {
           { kind: "vantage-partition", region: "westus3", vantagePoints: ["nowhere"] },
           { kind: "stale-model", workload: "chat", region: "centralus", version: "x" },
         ],
-        alerts: [{ name: "a", target: { frontDoor: "nope" }, metric: { name: "X" }, operator: "LessThan", threshold: 1 }],
+        alerts: [
+          { name: "a", target: { frontDoor: "nope" }, metric: { name: "X" }, operator: "LessThan", threshold: 1 },
+        ],
         overrides: { pools: [{ workload: "chat", region: "westus3", pool: "nopool", current: 1 }] },
       },
       exampleTopology(),
@@ -61,7 +72,13 @@ describe("scenario files", () => {
     expect(cross.ok).toBe(false);
     if (cross.ok) return;
     expect(cross.problems.map((p) => p.path).sort()).toEqual(
-      ["alerts[0].target.frontDoor", "faults[0].region", "faults[1].vantagePoints[0]", "faults[2].region", "overrides.pools[0]"].sort(),
+      [
+        "alerts[0].target.frontDoor",
+        "faults[0].region",
+        "faults[1].vantagePoints[0]",
+        "faults[2].region",
+        "overrides.pools[0]",
+      ].sort(),
     );
   });
 });

@@ -2,7 +2,9 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
 /** A loopback webhook that records JSON bodies and answers with scripted statuses (then 200). */
-export async function startWebhook(statuses: number[] = []): Promise<{ url: string; bodies: unknown[]; statuses: number[]; close(): Promise<void> }> {
+export async function startWebhook(
+  statuses: number[] = [],
+): Promise<{ url: string; bodies: unknown[]; statuses: number[]; close(): Promise<void> }> {
   const bodies: unknown[] = [];
   const answered: number[] = [];
   const queue = [...statuses];
