@@ -41,7 +41,7 @@ async function main(): Promise<void> {
     timerRuns.sort((a, b) => a - b);
 
     const lines = [
-      `fan-out of 10 activities, ${batch} started at once: ${done}/${batch} completed in ${batchMs.toFixed(0)} ms -> ${((batch / batchMs) * 1000).toFixed(1)} orchestrations/s (${((batch * 10) / batchMs * 1000).toFixed(0)} activities/s)`,
+      `fan-out of 10 activities, ${batch} started at once: ${done}/${batch} completed in ${batchMs.toFixed(0)} ms -> ${((batch / batchMs) * 1000).toFixed(1)} orchestrations/s (${(((batch * 10) / batchMs) * 1000).toFixed(0)} activities/s)`,
       `fan-out of 10 activities, one at a time: ${serial} in ${serialMs.toFixed(0)} ms -> ${((serial / serialMs) * 1000).toFixed(1)} orchestrations/s`,
       `30 durable timers spanning ${(virtualSpan / 60_000).toFixed(1)} virtual minutes: wall per run ${inOrder.map((t) => t.toFixed(0)).join(", ")} ms (median ${timerRuns[Math.floor(timerRuns.length / 2)]!.toFixed(0)} ms)`,
     ];

@@ -193,7 +193,9 @@ function classify(session: CaptureSession): Omit<LoadedApp, "session"> {
       const methods = Array.isArray(triggerBinding["methods"])
         ? (triggerBinding["methods"] as unknown[]).map((m) => String(m).toUpperCase())
         : ["GET", "POST"];
-      const authRaw = (typeof triggerBinding["authLevel"] === "string" ? triggerBinding["authLevel"] : "anonymous").toLowerCase();
+      const authRaw = (
+        typeof triggerBinding["authLevel"] === "string" ? triggerBinding["authLevel"] : "anonymous"
+      ).toLowerCase();
       const authLevel: AuthLevel = authRaw === "function" || authRaw === "admin" ? authRaw : "anonymous";
       const route =
         typeof triggerBinding["route"] === "string" && triggerBinding["route"] !== "" ? triggerBinding["route"] : name;

@@ -1325,7 +1325,7 @@ function retryState(
   subInstanceId: string | undefined,
 ): RetryState {
   const o = a.retryOptions ?? {};
-  const num = (k: string): number | undefined => (typeof o[k] === "number" ? (o[k]) : undefined);
+  const num = (k: string): number | undefined => (typeof o[k] === "number" ? o[k] : undefined);
   return {
     firstId: id,
     kind,

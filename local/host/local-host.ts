@@ -712,8 +712,7 @@ function headerValue(v: string | string[] | undefined): string | undefined {
 }
 
 function formatCookie(c: Record<string, unknown>): string {
-  const val = (x: unknown): unknown =>
-    typeof x === "object" && x !== null && "value" in x ? (x).value : x;
+  const val = (x: unknown): unknown => (typeof x === "object" && x !== null && "value" in x ? x.value : x);
   let s = `${String(c["name"])}=${String(c["value"])}`;
   const domain = val(c["domain"]);
   const path = val(c["path"]);

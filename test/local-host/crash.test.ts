@@ -3,7 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_EPOCH, VirtualClock } from "../../local/clock";
-import { FileHistoryStore, MemoryHistoryStore, startLocalHost, EventType, type HistoryStore, type LocalHost } from "../../local/host";
+import {
+  FileHistoryStore,
+  MemoryHistoryStore,
+  startLocalHost,
+  EventType,
+  type HistoryStore,
+  type LocalHost,
+} from "../../local/host";
 import { startSink, type Sink } from "./support/sink";
 import { DURABLE_APP } from "./support/paths";
 

@@ -12,7 +12,12 @@ describe("cutover dev", () => {
       { out: (l) => out.push(l), err: () => undefined },
     );
     try {
-      const info = JSON.parse(out[0]!) as { url: string; functionKey: string; hubName: string; functions: Array<{ name: string }> };
+      const info = JSON.parse(out[0]!) as {
+        url: string;
+        functionKey: string;
+        hubName: string;
+        functions: Array<{ name: string }>;
+      };
       expect(info.url).toBe(host.baseUrl);
       expect(info.hubName).toBe("CutoverLocal");
       expect(info.functions.map((f) => f.name)).toContain("health");

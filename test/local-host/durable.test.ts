@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_EPOCH, VirtualClock } from "../../local/clock";
 import { startLocalHost, EventType, type LocalHost } from "../../local/host";
 import { startSink, type Sink } from "./support/sink";
+import { json } from "./support/json";
 import { DURABLE_APP } from "./support/paths";
 
 describe("durable orchestrations and entities", () => {
@@ -100,7 +101,9 @@ describe("durable orchestrations and entities", () => {
   it("fails the task after the last retry, with the activity's message", async () => {
     const id = host.startNew("retryExhausted");
     const s = await host.waitForInstance(id);
-    expect((s.output as { caught: string }).caught).toContain("Activity function 'alwaysFails' failed: [QUOTA_EXCEEDED] no quota left");
+    expect((s.output as { caught: string }).caught).toContain(
+      "Activity function 'alwaysFails' failed: [QUOTA_EXCEEDED] no quota left",
+    );
   });
 
   it("fails an orchestration whose activity fails unhandled", async () => {
@@ -161,7 +164,7 @@ describe("durable orchestrations and entities", () => {
       body: JSON.stringify("entity-started"),
     });
     await host.runUntilIdle();
-    const read = await (await fetch(`${host.baseUrl}/api/entities/counter/forwarded?code=fkey`)).json();
+    const read = await json(fetch(`${host.baseUrl}/api/entities/counter/forwarded?code=fkey`));
     expect(read).toEqual({ exists: true, state: 4 });
     expect((await host.waitForInstance("entity-started")).output).toBe(12);
     const viaActivity = host.startNew("startsAnother", { instanceId: "sa" });
@@ -172,12 +175,18 @@ describe("durable orchestrations and entities", () => {
 
 describe("non-determinism detection", () => {
   it("fails an orchestrator whose replay schedules something else (negative control)", async () => {
-    const host = await startLocalHost({ entry: DURABLE_APP, env: { TICK_SCHEDULE: "0 0 0 1 1 *" }, hostJsonPath: null });
+    const host = await startLocalHost({
+      entry: DURABLE_APP,
+      env: { TICK_SCHEDULE: "0 0 0 1 1 *" },
+      hostJsonPath: null,
+    });
     try {
       const id = host.startNew("nonDeterministic");
       const s = await host.waitForInstance(id);
       expect(s.runtimeStatus).toBe("Failed");
-      expect(String(s.output)).toMatch(/^Non-Deterministic workflow detected: A previous execution of this orchestration scheduled an activity task named 'double' with sequence number 0, but the current replay execution instead produced an activity task named 'describeInput'/);
+      expect(String(s.output)).toMatch(
+        /^Non-Deterministic workflow detected: A previous execution of this orchestration scheduled an activity task named 'double' with sequence number 0, but the current replay execution instead produced an activity task named 'describeInput'/,
+      );
       expect(host.eventLog.some((e) => e.kind === "non-determinism" && e.instanceId === id)).toBe(true);
       // The deterministic orchestrations in the same app are not flagged.
       const ok = host.startNew("fanOut", { input: { n: 3 } });

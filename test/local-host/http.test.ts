@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalHost, type LocalHost } from "../../local/host";
+import { json } from "./support/json";
 import { DURABLE_APP } from "./support/paths";
 
 describe("HTTP triggers", () => {
@@ -64,7 +65,7 @@ describe("HTTP triggers", () => {
     expect(res.status).toBe(201);
     expect(res.headers.get("x-echo-id")).toBe("7");
     expect(res.headers.get("set-cookie")).toBe("session=abc; Path=/; HttpOnly");
-    const body = await res.json();
+    const body = await json(res);
     expect(body).toMatchObject({
       method: "PUT",
       id: "7",
@@ -84,11 +85,13 @@ describe("HTTP triggers", () => {
 
   it("answers 500 when the function throws", async () => {
     expect((await fetch(`${host.baseUrl}/api/boom`)).status).toBe(500);
-    expect(host.eventLog.some((e) => e.kind === "warning" && e.name === "boom" && /kaboom/.test(e.message ?? ""))).toBe(true);
+    expect(host.eventLog.some((e) => e.kind === "warning" && e.name === "boom" && /kaboom/.test(e.message ?? ""))).toBe(
+      true,
+    );
   });
 
   it("applies env before the entry runs and records requests with keys redacted", async () => {
-    expect(await (await fetch(`${host.baseUrl}/api/settings`)).json()).toEqual({ sample: "from-env" });
+    expect(await json(fetch(`${host.baseUrl}/api/settings`))).toEqual({ sample: "from-env" });
     const logged = host.requestLog.find((r) => r.path.startsWith("/api/echo/7?code="));
     expect(logged?.path).toContain("code=***");
     expect(logged?.path).not.toContain("fkey");

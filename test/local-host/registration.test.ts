@@ -48,7 +48,9 @@ describe("registration capture", () => {
   });
 
   it("reports a missing entry file", async () => {
-    const error = await startLocalHost({ entry: "/nonexistent/dist/index.js", hostJsonPath: null }).catch((e: unknown) => e);
+    const error = await startLocalHost({ entry: "/nonexistent/dist/index.js", hostJsonPath: null }).catch(
+      (e: unknown) => e,
+    );
     expect((error as LocalHostError).code).toBe("ENTRY_NOT_FOUND");
   });
 
@@ -56,7 +58,7 @@ describe("registration capture", () => {
     const byPath = await startLocalHost({ entry: DURABLE_APP, env, hostJsonPath: null });
     const expected = [...byPath.registrations.keys()].sort();
     await byPath.stop();
-    host = await startLocalHost({ entry: () => import("./apps/durable-app/index"), env, hostJsonPath: null });
+    host = await startLocalHost({ entry: () => import("./apps/durable-app/index.js"), env, hostJsonPath: null });
     expect([...host.registrations.keys()].sort()).toEqual(expected);
     const res = await fetch(`${host.baseUrl}/api/hello/thunk`);
     expect(await res.text()).toBe("hello thunk");

@@ -19,7 +19,11 @@ describe("route templates", () => {
   });
 
   it("orders literal segments before parameters and catch-alls", () => {
-    const sorted = sortRoutes([compileRoute("{*all}", "c"), compileRoute("items/{id}", "p"), compileRoute("items/new", "l")]);
+    const sorted = sortRoutes([
+      compileRoute("{*all}", "c"),
+      compileRoute("items/{id}", "p"),
+      compileRoute("items/new", "l"),
+    ]);
     expect(sorted.map((r) => r.value)).toEqual(["l", "p", "c"]);
   });
 });
