@@ -6,6 +6,7 @@ import { Command, CommanderError } from "commander";
 import { VERSION } from "../version";
 import { registerDevCommand } from "../../local/cli/dev-command";
 import { registerSimCommand } from "../../local/cli/sim-command";
+import { registerSimulateTrainingCommand } from "../../local/training/simulate-training-command";
 import { registerPlanCommand } from "./plan-command";
 import { registerValidateCommand } from "./validate-command";
 
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerDevCommand(program);
   registerPlanCommand(program);
   registerSimCommand(program);
+  registerSimulateTrainingCommand(program);
   registerValidateCommand(program);
   return program;
 }
