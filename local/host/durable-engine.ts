@@ -342,21 +342,22 @@ export class DurableEngine {
   }
 
   // ---------------------------------------------------------------- persistence
+  // Writes are tracked as work, so the host is not idle (and time does not move) while one is still pending.
 
   #persist(rec: InstanceRecord): void {
     if (this.#stopped) return;
-    void this.#o.store.putInstance(rec);
+    void this.track(this.#o.store.putInstance(rec));
   }
 
   #persistEntity(rec: EntityRecord): void {
     if (this.#stopped) return;
-    void this.#o.store.putEntity(rec);
+    void this.track(this.#o.store.putEntity(rec));
   }
 
   #persistMeta(): void {
     if (this.#stopped) return;
     this.#meta.clockNow = this.#o.clock.now();
-    void this.#o.store.putMeta(this.#meta);
+    void this.track(this.#o.store.putMeta(this.#meta));
   }
 
   // ---------------------------------------------------------------- client operations
@@ -529,7 +530,7 @@ export class DurableEngine {
     if (rec === undefined) return false;
     this.#forgetInstanceWork(rec);
     this.#instances.delete(instanceId);
-    if (!this.#stopped) void this.#o.store.deleteInstance(instanceId);
+    if (!this.#stopped) void this.track(this.#o.store.deleteInstance(instanceId));
     this.#notifyChange();
     return true;
   }

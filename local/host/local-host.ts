@@ -84,6 +84,8 @@ export interface AutoAdvanceOptions {
 }
 
 const MAX_BODY = 100 * 1024 * 1024;
+/** Both logs keep the latest entries only, so a long `cutover dev` session does not grow without bound. */
+const LOG_LIMIT = 50_000;
 
 function redact(path: string): string {
   return path.replace(/([?&]code=)[^&]*/gi, "$1***");
@@ -107,6 +109,7 @@ export class LocalHost {
   readonly #requestLog: RequestLogEntry[] = [];
   readonly #eventLog: HostEvent[] = [];
   #eventSeq = 0;
+  #requestSeq = 0;
   readonly #timerHandles = new Map<string, ScheduledHandle>();
   #envRestore: Array<[string, string | undefined]> = [];
   #auto: { stop: boolean; wake: () => void; done: Promise<void> } | undefined;
@@ -254,6 +257,7 @@ export class LocalHost {
   #log(e: Omit<HostEvent, "seq" | "at">): void {
     const event: HostEvent = { seq: ++this.#eventSeq, at: this.clock.now(), ...e };
     this.#eventLog.push(event);
+    if (this.#eventLog.length > LOG_LIMIT) this.#eventLog.splice(0, this.#eventLog.length - LOG_LIMIT);
     this.#options.onEvent?.(event);
   }
 
@@ -352,8 +356,9 @@ export class LocalHost {
       status = r.status;
       target = r.target;
     }
+    if (this.#requestLog.length >= LOG_LIMIT) this.#requestLog.splice(0, this.#requestLog.length - LOG_LIMIT + 1);
     this.#requestLog.push({
-      seq: this.#requestLog.length + 1,
+      seq: ++this.#requestSeq,
       at,
       method,
       path: redact(url.pathname + url.search),
