@@ -443,9 +443,20 @@ export async function parseScenario(
   try {
     topoText = await readTopology(topoPath);
   } catch (error) {
+    // Still report the scenario's own problems: every problem at once.
+    const own = scenarioSchema.safeParse(raw, { reportInput: true });
+    const more = own.success
+      ? []
+      : problemsFromZod(own.error.issues, raw).map((p) => {
+          const line = lineOf(doc, lc, p.path);
+          return { ...p, file: "scenario" as const, ...(line === undefined ? {} : { line }) };
+        });
     return {
       ok: false,
-      problems: [{ file: "scenario", path: "topology", message: `cannot read topology ${topoPath}: ${String(error)}` }],
+      problems: [
+        { file: "scenario", path: "topology", message: `cannot read topology ${topoPath}: ${String(error)}` },
+        ...more,
+      ],
     };
   }
   const topoDoc = parseDocument(topoText, { uniqueKeys: true });
