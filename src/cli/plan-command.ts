@@ -42,11 +42,11 @@ function collectUnavailable(value: string, previous: Unavailable[]): Unavailable
   return [...previous, { region: match[1], zone: match[2] as Zone, vmSize: match[3] }];
 }
 
-function collectModelMissing(value: string, previous: Array<{ workload: string; region: string }>) {
+function collectModelMissing(value: string, previous: Array<{ workload: string; region: string }> | undefined) {
   const match = /^([a-z][a-z0-9-]*)\/([a-z][a-z0-9]+)$/.exec(value.trim());
   if (match === null || match[1] === undefined || match[2] === undefined)
     throw new InvalidArgumentError("expected <workload>/<region>, e.g. chat/westus3");
-  return [...previous, { workload: match[1], region: match[2] }];
+  return [...(previous ?? []), { workload: match[1], region: match[2] }];
 }
 
 interface PlanOptions {
