@@ -344,20 +344,26 @@ export class DurableEngine {
   // ---------------------------------------------------------------- persistence
   // Writes are tracked as work, so the host is not idle (and time does not move) while one is still pending.
 
+  #write(pending: Promise<void>): void {
+    this.track(pending).catch((error: unknown) => {
+      this.#o.log({ kind: "warning", message: `store write failed: ${(error as Error).message}` });
+    });
+  }
+
   #persist(rec: InstanceRecord): void {
     if (this.#stopped) return;
-    void this.track(this.#o.store.putInstance(rec));
+    this.#write(this.#o.store.putInstance(rec));
   }
 
   #persistEntity(rec: EntityRecord): void {
     if (this.#stopped) return;
-    void this.track(this.#o.store.putEntity(rec));
+    this.#write(this.#o.store.putEntity(rec));
   }
 
   #persistMeta(): void {
     if (this.#stopped) return;
     this.#meta.clockNow = this.#o.clock.now();
-    void this.track(this.#o.store.putMeta(this.#meta));
+    this.#write(this.#o.store.putMeta(this.#meta));
   }
 
   // ---------------------------------------------------------------- client operations
@@ -530,7 +536,7 @@ export class DurableEngine {
     if (rec === undefined) return false;
     this.#forgetInstanceWork(rec);
     this.#instances.delete(instanceId);
-    if (!this.#stopped) void this.track(this.#o.store.deleteInstance(instanceId));
+    if (!this.#stopped) this.#write(this.#o.store.deleteInstance(instanceId));
     this.#notifyChange();
     return true;
   }

@@ -12,6 +12,8 @@ export type {
 export type { HostEvent, OrchestrationStatus } from "./durable-engine";
 export type { AppEntry, Registration, RegistrationKind, AuthLevel } from "./app-loader";
 export { MemoryHistoryStore, FileHistoryStore } from "./store";
+export { TableHistoryStore } from "./table-store";
+export type { TableHistoryStoreOptions } from "./table-store";
 export type { HistoryStore, InstanceRecord, EntityRecord, HistoryEvent, RuntimeStatus } from "./store";
 export { LocalHostError } from "./errors";
 export type { LocalHostErrorCode } from "./errors";

@@ -101,3 +101,37 @@ describe("crash safety: a new host over the same store finishes what a stopped h
     expect((await second.waitForInstance(id)).output).toBe("never");
   });
 });
+
+describe("crash safety with the Azurite table store", () => {
+  it("finishes an orchestration started by a stopped host, from rows in Azurite", async () => {
+    const azurite = await startAzurite();
+    const sink = await startSink();
+    const hosts: LocalHost[] = [];
+    try {
+      const open = async (clock?: VirtualClock): Promise<LocalHost> => {
+        const h = await startLocalHost({
+          entry: DURABLE_APP,
+          env: { TICK_SCHEDULE: "0 0 0 1 1 *", SINK_URL: sink.url },
+          store: new TableHistoryStore({ connectionString: azurite.connectionString, tableName: "LocalHostCrash" }),
+          ...(clock === undefined ? {} : { clock }),
+          hostJsonPath: null,
+        });
+        hosts.push(h);
+        return h;
+      };
+      const first = await open(new VirtualClock(DEFAULT_EPOCH));
+      const id = first.startNew("crashable", { instanceId: "crash-table", input: { big: "x".repeat(70_000) } });
+      await first.runUntilIdle(); // waits on the timer; the row holds more than one 64 KiB property
+      await first.stop();
+      const second = await open();
+      expect(second.clock.now()).toBe(DEFAULT_EPOCH);
+      const s = await second.waitForInstance(id);
+      expect(s.output).toEqual(["quick#1", "fan-a#1", "fan-held#1", "last#1"]);
+      expect(sink.hits.get("quick")).toBe(1);
+    } finally {
+      for (const h of hosts) await h.stop();
+      await sink.close();
+      await azurite.stop();
+    }
+  });
+});
