@@ -578,16 +578,18 @@ export function computeWorkLost(input: WorkLostInput): WorkLost {
 export function trainingJobName(runId: string, epoch: number): string {
   if (!Number.isInteger(epoch) || epoch < 1) throw new RangeError(`epoch must be a positive integer: ${epoch}`);
   const suffix = `-e${epoch}`;
-  let base = `cutover-${runId}`
+  const raw = `cutover-${runId}`;
+  let base = raw
     .toLowerCase()
     .replace(/[^a-z0-9-]+/g, "-")
-    .replace(/-+/g, "-");
-  const room = 63 - suffix.length;
-  if (base.length > room) {
+    .replace(/-+/g, "-")
+    .replace(/-+$/, "");
+  // Lower-casing, replacing characters or truncating could make two run ids collide: add a digest of the original.
+  if (base !== raw || base.length > 63 - suffix.length) {
     const digest = fnv1a(runId).toString(36).padStart(7, "0").slice(0, 7);
-    base = `${base.slice(0, room - 8).replace(/-+$/, "")}-${digest}`;
+    base = `${base.slice(0, 63 - suffix.length - 8).replace(/-+$/, "")}-${digest}`;
   }
-  return `${base.replace(/-+$/, "")}${suffix}`;
+  return `${base}${suffix}`;
 }
 
 function fnv1a(text: string): number {
