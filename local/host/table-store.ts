@@ -131,6 +131,9 @@ function split(partitionKey: string, rowKey: string, json: string): TableEntity<
 function join(row: Record<string, unknown>): string {
   const n = Number(row["chunks"] ?? 0);
   let out = "";
-  for (let i = 0; i < n; i++) out += String(row[`d${i}`] ?? "");
+  for (let i = 0; i < n; i++) {
+    const part = row[`d${i}`];
+    out += typeof part === "string" ? part : "";
+  }
   return out;
 }

@@ -3,7 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_EPOCH, VirtualClock } from "../../local/clock";
+import { startAzurite } from "../../local/azurite";
 import {
+  TableHistoryStore,
   FileHistoryStore,
   MemoryHistoryStore,
   startLocalHost,
