@@ -212,6 +212,8 @@ interface Slot {
   readonly gpus: number;
   readonly vcpus: number;
   readonly family: string;
+  /** `region/family`: the quota ledger key. */
+  readonly quotaKey: string;
   readonly current: number;
   /** Why the pool's zone provides nothing now. */
   readonly down: string | undefined;
@@ -243,6 +245,7 @@ function slotsOf(ctx: Context, workload: Workload): Slot[] {
         gpus: sku.gpus,
         vcpus: sku.vcpus,
         family: sku.family,
+        quotaKey: `${region}/${sku.family}`,
         current,
         down: zoneDown(ctx, region, pool.zone),
         blocked,
@@ -253,16 +256,12 @@ function slotsOf(ctx: Context, workload: Workload): Slot[] {
   return slots;
 }
 
-function quotaKey(slot: Slot): string {
-  return `${slot.region}/${slot.family}`;
-}
-
 function canAddNode(slot: Slot, ledger: ReadonlyMap<string, number>): boolean {
   return (
     slot.down === undefined &&
     slot.blocked === undefined &&
     slot.planned < slot.pool.max &&
-    (ledger.get(quotaKey(slot)) ?? Number.POSITIVE_INFINITY) >= slot.vcpus
+    (ledger.get(slot.quotaKey) ?? Number.POSITIVE_INFINITY) >= slot.vcpus
   );
 }
 
@@ -290,8 +289,8 @@ function allocate(slots: ReadonlyArray<Slot>, need: number, ledger: Map<string, 
     if (choice === undefined) break;
     choice.planned += 1;
     have += choice.gpus;
-    const left = ledger.get(quotaKey(choice));
-    if (left !== undefined) ledger.set(quotaKey(choice), left - choice.vcpus);
+    const left = ledger.get(choice.quotaKey);
+    if (left !== undefined) ledger.set(choice.quotaKey, left - choice.vcpus);
   }
   return have;
 }
@@ -306,7 +305,7 @@ function reachOf(slots: ReadonlyArray<Slot>, ledger: ReadonlyMap<string, number>
     if (s.down !== undefined) return `${name}: ${s.down}`;
     if (s.blocked !== undefined) return `${name}: ${s.blocked}`;
     if (s.planned >= s.pool.max) return `${name}: at its max ${s.pool.max}`;
-    return `${name}: quota ${s.family} in ${s.region} has ${scratch.get(quotaKey(s)) ?? 0} vCPUs left, a node needs ${s.vcpus}`;
+    return `${name}: quota ${s.family} in ${s.region} has ${scratch.get(s.quotaKey) ?? 0} vCPUs left, a node needs ${s.vcpus}`;
   });
   return { gpus, limits };
 }
@@ -778,9 +777,9 @@ function fallbacksFor(
   const out: PoolCandidate[] = [];
   for (const { slot, why } of ranked) {
     let to = Math.min(slot.pool.max, slot.planned + Math.ceil(addedGpus / slot.gpus));
-    const left = ctx.quota.get(quotaKey(slot));
+    const left = ctx.quota.get(slot.quotaKey);
     if (left !== undefined) {
-      const freed = quotaKey(slot) === quotaKey(change) ? (change.planned - change.current) * change.vcpus : 0;
+      const freed = slot.quotaKey === change.quotaKey ? (change.planned - change.current) * change.vcpus : 0;
       to = Math.min(to, slot.planned + Math.floor((left + freed) / slot.vcpus));
     }
     if (to <= slot.planned) continue;
