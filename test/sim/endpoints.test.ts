@@ -163,3 +163,42 @@ describe("inference endpoints", () => {
     expect(sim.world.groundTruth("chat").regions["westus3"]!.goodFraction).toBe(0);
   });
 });
+
+describe("control routes", () => {
+  it("inject a fault, read the snapshot and the sampled waits over https", async () => {
+    sim = await startInline({});
+    const s = sim;
+    const { request } = await import("node:https");
+    const call = (method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> =>
+      new Promise((resolve, reject) => {
+        const req = request(
+          `${s.armEndpoint}${path}`,
+          { method, ca: s.caPem, headers: { "content-type": "application/json" } },
+          (res) => {
+            let text = "";
+            res.on("data", (c: Buffer) => (text += c.toString()));
+            res.on("end", () =>
+              resolve({ status: res.statusCode ?? 0, json: text === "" ? undefined : JSON.parse(text) }),
+            );
+          },
+        );
+        req.on("error", reject);
+        req.end(body === undefined ? undefined : JSON.stringify(body));
+      });
+    expect((await call("POST", "/_sim/faults", { kind: "zone-up" })).status).toBe(400);
+    const created = await call("POST", "/_sim/faults", { id: "z", kind: "zone-down", region: "westus3", zone: "1" });
+    expect(created).toEqual({ status: 201, json: { id: "z" } });
+    const snap = (await call("GET", "/_sim/snapshot")).json as {
+      faults: Array<{ id: string }>;
+      pools: Array<{ key: string; servingNodes: number }>;
+    };
+    expect(snap.faults.map((f) => f.id)).toEqual(["z"]);
+    expect(snap.pools.find((p) => p.key === "rg-chat-westus3/aks-chat-westus3/a100z1")?.servingNodes).toBe(0);
+    const waits = (await call("GET", "/_sim/waits")).json as {
+      faults: Array<{ id: string; detectableAt: number | null }>;
+    };
+    expect(waits.faults[0]).toMatchObject({ id: "z", detectableAt: null });
+    expect((await call("DELETE", "/_sim/faults/z")).status).toBe(204);
+    expect(s.faults.active()).toEqual([]);
+  });
+});
