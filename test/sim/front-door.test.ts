@@ -169,6 +169,23 @@ describe("Front Door data plane", () => {
     expect(open.percent5xx).toBe(100);
   });
 
+  it("with latency sensitivity 0, each POP sends everything to its fastest origin", async () => {
+    sim = await startInline({ overrides: { probes: { "afd-chat": { additionalLatencyMs: 0 } } } });
+    const fd = sim.world.frontDoor("afd-chat")!;
+    const chosen = sim.world.pops.map((pop) => fd.route(pop).shares);
+    for (const shares of chosen) {
+      expect(shares).toHaveLength(1);
+      expect(shares[0]!.share).toBe(1);
+    }
+    // With a 1000 ms band (the topology's setting) both origins share by weight again.
+    const wide = await startInline({});
+    try {
+      for (const pop of wide.world.pops) expect(wide.world.frontDoor("afd-chat")!.route(pop).shares).toHaveLength(2);
+    } finally {
+      await wide.stop();
+    }
+  });
+
   it("routes by priority, then weight, among healthy origins", async () => {
     sim = await startInline({});
     const cdn = new CdnManagementClient(sim.credential, sim.subscriptionId, sim.clientOptions);
