@@ -98,6 +98,14 @@ describe("durable orchestrations and entities", () => {
     expect(h.filter((e) => e.EventType === EventType.TimerFired)).toHaveLength(2);
   });
 
+  it("retries a failed sub-orchestration with callSubOrchestratorWithRetry (a new child per attempt)", async () => {
+    const id = host.startNew("subRetry", { instanceId: "sr" });
+    const s = await host.waitForInstance(id);
+    expect(s.output).toEqual({ r: { attempts: 2 }, after: 8 });
+    expect(host.getStatus("sr:0")!.runtimeStatus).toBe("Failed");
+    expect(host.getStatus("sr:2")!.runtimeStatus).toBe("Completed");
+  });
+
   it("fails the task after the last retry, with the activity's message", async () => {
     const id = host.startNew("retryExhausted");
     const s = await host.waitForInstance(id);

@@ -318,6 +318,19 @@ df.app.orchestration("retrying", function* (context: OrchestrationContext) {
   return { attempts: r.attempts, after, elapsedMs: context.df.currentUtcDateTime.getTime() - start };
 });
 
+df.app.orchestration("flakyChild", function* (context: OrchestrationContext) {
+  return (yield context.df.callActivity("flaky", context.df.getInput<unknown>())) as unknown;
+});
+
+df.app.orchestration("subRetry", function* (context: OrchestrationContext) {
+  const r = (yield context.df.callSubOrchestratorWithRetry("flakyChild", new df.RetryOptions(1000, 3), {
+    key: `${context.df.instanceId}-sub`,
+    failures: 1,
+  })) as unknown;
+  const after = (yield context.df.callActivity("double", 4)) as number;
+  return { r, after };
+});
+
 df.app.orchestration("retryExhausted", function* (context: OrchestrationContext) {
   try {
     yield context.df.callActivityWithRetry("alwaysFails", new df.RetryOptions(500, 2), null);
