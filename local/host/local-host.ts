@@ -201,7 +201,9 @@ export class LocalHost {
       await this.#invoker.runAppHooks("appStart");
       await this.#engine.start();
       for (const [reg, schedule] of schedules) this.#armTimerTrigger(reg, schedule, this.clock.now());
-      for (const [reg] of schedules) if (reg.runOnStartup === true) this.#fireTimerTrigger(reg, undefined, false);
+      for (const [reg, schedule] of schedules) {
+        if (reg.runOnStartup === true) this.#fireTimerTrigger(reg, schedule.next(this.clock.now()), false);
+      }
     } catch (error) {
       await this.#closeServer();
       this.#restoreEnv();

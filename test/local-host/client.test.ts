@@ -67,6 +67,19 @@ describe("the app's real DurableClient against the Durable HTTP API", () => {
     expect(again.status).toBe(410);
   });
 
+  it("the extension's webhook start route works with the system key and refuses other keys", async () => {
+    const system = new URL(
+      String((host.clientData()["managementUrls"] as Record<string, string>)["statusQueryGetUri"]),
+    );
+    const key = system.searchParams.get("code") ?? "";
+    const start = `${host.baseUrl}/runtime/webhooks/durabletask/orchestrators/fanOut/webhook-1`;
+    expect((await fetch(`${start}?code=fkey`, { method: "POST", body: "{}" })).status).toBe(401);
+    const res = await fetch(`${start}?code=${key}`, { method: "POST", body: JSON.stringify({ n: 2 }) });
+    expect(res.status).toBe(202);
+    expect((await json(res)).id).toBe("webhook-1");
+    expect((await host.waitForInstance("webhook-1")).output).toBe(6);
+  });
+
   it("getStatus with custom status and history", async () => {
     await fetch(api("orchestrators/retrying/client-3"), {
       method: "POST",

@@ -48,6 +48,17 @@ describe("timer triggers and the virtual clock", () => {
     expect(seen).toEqual(["false:2030-01-01T00:00:00.000Z", "false:2030-01-01T01:00:00.000Z"]);
   });
 
+  it("runs runOnStartup timers once when the host starts", async () => {
+    host = await startLocalHost({
+      entry: DURABLE_APP,
+      env: { TICK_SCHEDULE: "0 0 0 1 1 *" },
+      clock: new VirtualClock(DEFAULT_EPOCH),
+      hostJsonPath: null,
+    });
+    await host.runUntilIdle();
+    expect(await json(fetch(`${host.baseUrl}/api/startup-runs`))).toEqual(["2031-01-01T00:00:00.000Z"]);
+  });
+
   it("refuses a schedule that is not six-field NCRONTAB, naming the function", async () => {
     const error = await startLocalHost({
       entry: DURABLE_APP,

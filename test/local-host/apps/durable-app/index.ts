@@ -209,6 +209,20 @@ app.timer("recorder", {
     timerSeen.push(`${String(timer.isPastDue)}:${timer.scheduleStatus?.last ?? "?"}`);
   },
 });
+const startupRuns: string[] = [];
+app.timer("onStartup", {
+  schedule: "0 0 0 1 1 *",
+  runOnStartup: true,
+  handler: (timer) => {
+    startupRuns.push(timer.scheduleStatus?.next ?? "?");
+  },
+});
+app.http("startupRuns", {
+  route: "startup-runs",
+  methods: ["GET"],
+  authLevel: "anonymous",
+  handler: () => ({ jsonBody: startupRuns }),
+});
 app.http("timerSeen", {
   route: "timer-seen",
   methods: ["GET"],
