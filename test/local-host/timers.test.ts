@@ -102,6 +102,7 @@ describe("timer triggers and the virtual clock", () => {
     // Keep going to the horizon: the 5-minute ticks keep firing, never past `until`.
     while (h.clock.now() < until || h.clock.nextDueTime() === until) await h.settle();
     await h.stopAutoAdvance();
+    await h.settle();
     expect(h.clock.now()).toBe(until);
     expect(await readTicks(h)).toEqual({ exists: true, state: 3 });
   });
