@@ -11,6 +11,10 @@ import { TableClient } from "@azure/data-tables";
 import { DefaultAzureCredential, ManagedIdentityCredential } from "@azure/identity";
 import { BlobServiceClient } from "@azure/storage-blob";
 import { createFailoverActivities } from "./activities/failover";
+import { createTrainingActivities, type TrainingActivities } from "./activities/training";
+import { AmlTrainingJobs } from "./adapters/aml-jobs";
+import { BlobRunFence } from "./adapters/checkpoint-fence";
+import { BlobCheckpointStore } from "./adapters/checkpoint-store";
 import type { FailoverPorts } from "./activities/ports";
 import { AksPoolsAdapter } from "./adapters/aks-pools";
 import { AzureClients } from "./adapters/azure-clients";
@@ -88,6 +92,7 @@ export interface Runtime {
   readonly state: StateStore;
   readonly ports: FailoverPorts;
   readonly activities: Record<string, (input: unknown, context: InvocationContext) => Promise<unknown>>;
+  readonly trainingActivities: TrainingActivities;
   readonly cooldownSeconds: number;
   readonly pollSeconds: number;
   readonly confirmAlerts: boolean;
@@ -176,11 +181,27 @@ async function build(): Promise<Runtime> {
     reports: state,
     now,
   };
+  const resolveContainer = (location: { accountUrl: string; container: string }) =>
+    accounts.service(location.accountUrl).getContainerClient(location.container);
+  const trainingActivities = createTrainingActivities({
+    checkpoints: new BlobCheckpointStore({ resolveContainer }),
+    fence: new BlobRunFence({ resolveContainer }),
+    jobs: new AmlTrainingJobs({
+      credential,
+      clientOptions: {
+        ...(v.CUTOVER_ARM_ENDPOINT === undefined ? {} : { endpoint: v.CUTOVER_ARM_ENDPOINT }),
+        ...(caPem === undefined ? {} : { tlsOptions: { ca: caPem } }),
+        ...(simulation ? { retryOptions: { maxRetries: 0 } } : {}),
+      },
+      updateIntervalInMs,
+    }),
+  });
   return {
     topology,
     state,
     ports,
     activities: createFailoverActivities(ports),
+    trainingActivities,
     cooldownSeconds: v.CUTOVER_AUTO_COOLDOWN_SECONDS ?? 1800,
     pollSeconds: v.CUTOVER_POLL_INTERVAL_SECONDS ?? 15,
     confirmAlerts: v.CUTOVER_ALERT_CONFIRM ?? false,

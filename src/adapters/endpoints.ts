@@ -2,7 +2,7 @@
  * Inference endpoints over HTTP: the health check Front Door and Cutover's probes use, and the warm-up call.
  *
  * Wire contract (docs/simulator.md has the full one): `GET <healthUrl>` → 200 when ready (503 otherwise), with an
- * optional JSON body `{ modelVersion, latencyMs }`; `POST <warmupUrl>` with `{ model, version }` → 202 while the model
+ * optional JSON body `{ modelVersion, latencyMs }`; `POST <warmupUrl>` with `{ model, modelVersion }` → 202 while the model
  * loads, 200 `{ modelVersion, latencyMs }` when it serves. A server that returns no JSON (vLLM's `/health`, KServe's
  * `/v2/health/ready`) still works: status alone decides health, and latency is measured.
  */
@@ -64,7 +64,7 @@ export class EndpointAdapter implements EndpointPort {
       const response = await fetch(warmupUrl, {
         method: "POST",
         headers: { "content-type": "application/json", ...this.headers() },
-        body: JSON.stringify({ model: model.name, version: model.version }),
+        body: JSON.stringify({ model: model.name, modelVersion: model.version }),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       const body = await readJson(response);

@@ -3,8 +3,17 @@ import * as df from "durable-functions";
 import { runtime } from "../composition";
 import { ACTIVITIES, ORCHESTRATIONS } from "../runbooks/contracts";
 import { failoverWorkloadOrchestrator } from "../runbooks/failover-workload";
+import { resumeTrainingOrchestrator } from "../runbooks/resume-training";
+import { TRAINING_ACTIVITIES, TRAINING_ORCHESTRATIONS } from "../runbooks/training-contracts";
 
 df.app.orchestration(ORCHESTRATIONS.failoverWorkload, failoverWorkloadOrchestrator);
+df.app.orchestration(TRAINING_ORCHESTRATIONS.resumeTraining, resumeTrainingOrchestrator);
+
+for (const key of Object.keys(TRAINING_ACTIVITIES) as Array<keyof typeof TRAINING_ACTIVITIES>) {
+  df.app.activity(TRAINING_ACTIVITIES[key], {
+    handler: async (input: unknown, context) => (await runtime()).trainingActivities[key](input, context),
+  });
+}
 
 for (const name of Object.values(ACTIVITIES)) {
   df.app.activity(name, {

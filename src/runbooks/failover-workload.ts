@@ -90,19 +90,25 @@ ONE_SHOT_RETRY.maxRetryIntervalInMilliseconds = 30_000;
 
 type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
 
-/** Yields until every task settles; one failure does not hide the others' results. */
+/**
+ * Runs the tasks in parallel and reports each one's outcome. When one faults, `Task.all` stops waiting: tasks that had
+ * not finished yet are reported as `interrupted` and the executor simply issues them again in the next round (every
+ * step activity is idempotent). Tasks are never yielded twice: a re-yielded task would need a second sequence number.
+ */
 function* settleAll(context: OrchestrationContext, tasks: Task[]): Generator<Task, Settled[], unknown> {
-  let pending = tasks.filter((t) => !t.isCompleted);
-  while (pending.length > 0) {
-    try {
-      yield context.df.Task.all(pending);
-    } catch {
-      // At least one task faulted; the loop re-yields those still running.
-    }
-    pending = pending.filter((t) => !t.isCompleted);
+  try {
+    yield context.df.Task.all(tasks);
+  } catch {
+    // At least one task faulted; the others are reported below as they stand.
   }
-  return tasks.map((t): Settled => (t.isFaulted ? { ok: false, error: t.result } : { ok: true, value: t.result }));
+  return tasks.map((t): Settled => {
+    if (t.isFaulted) return { ok: false, error: t.result };
+    if (t.isCompleted) return { ok: true, value: t.result };
+    return { ok: false, error: INTERRUPTED };
+  });
 }
+
+const INTERRUPTED = "interrupted: a parallel step failed first; retried in the next round";
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
@@ -538,7 +544,8 @@ export const failoverWorkloadOrchestrator: OrchestrationHandler = function* (con
           result = parsed.success
             ? (parsed.data as ExecResult)
             : { kind: "failed", code: "INTERNAL", detail: `malformed result from ${action.call}` };
-        } else result = { kind: "failed", code: "INTERNAL", detail: message(s.error) };
+        } else if (s.error === INTERRUPTED) result = { kind: "transient", detail: INTERRUPTED };
+        else result = { kind: "failed", code: "INTERNAL", detail: message(s.error) };
         if (result.kind === "done" && action.call === "setHealthGate") undo.gates.add(action.input.region);
         if (result.kind === "done" && action.call === "updateFrontDoor") undo.frontDoor = true;
         applyResult(exec, action, result, at);
