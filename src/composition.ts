@@ -39,6 +39,18 @@ const AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I
  */
 export const CLOCK_SYMBOL = Symbol.for("cutover.clock");
 
+/**
+ * Local simulation seam: when the simulate runner sets `globalThis[Symbol.for("cutover.localStorageReachable")]` to
+ * `(account) => boolean`, storage accounts mapped to Azurite refuse connections while it returns false (the
+ * simulator's regional outages). Consulted only with CUTOVER_LOCAL_BLOB_ORIGIN.
+ */
+export const STORAGE_REACHABLE_SYMBOL = Symbol.for("cutover.localStorageReachable");
+
+function localStorageReachable(account: string): boolean {
+  const fn = (globalThis as Record<symbol, ((account: string) => boolean) | undefined>)[STORAGE_REACHABLE_SYMBOL];
+  return fn === undefined ? true : fn(account);
+}
+
 export function now(): number {
   const clock = (globalThis as Record<symbol, { now(): number } | undefined>)[CLOCK_SYMBOL];
   return clock === undefined ? Date.now() : clock.now();

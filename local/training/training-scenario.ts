@@ -28,7 +28,7 @@ import { loadScenarioOrThrow, type LoadedScenario } from "../sim/scenario";
 import { startSimulator } from "../sim/simulator";
 import { AmlTrainingJobs } from "../../src/adapters/aml-jobs";
 import { BlobRunFence } from "../../src/adapters/checkpoint-fence";
-import { BlobCheckpointStore } from "../../src/adapters/checkpoint-store";
+import { BlobCheckpointStore, type ContainerResolver } from "../../src/adapters/checkpoint-store";
 import { stepPath, type CheckpointDefect, type HubNewest, type WorkLost } from "../../src/domain/checkpoint";
 import type { Workload } from "../../src/domain/topology";
 import {
@@ -115,21 +115,9 @@ function pickWorkload(loaded: LoadedScenario, name: string | undefined): Workloa
   return found;
 }
 
-export async function runTrainingScenario(options: TrainingScenarioOptions): Promise<TrainingScenarioReport> {
-  const loaded = typeof options.scenario === "string" ? await loadScenarioOrThrow(options.scenario) : options.scenario;
-  const mode = options.mode ?? "live";
-  const workload = pickWorkload(loaded, options.workload);
+/** The scenario's checkpoint seed data for a training workload, as timed write/replicate events. */
+export function seedEvents(loaded: LoadedScenario, workload: Workload): SeedEvent[] {
   const training = workload.training!;
-  const hubLocation = workload.regions[training.hub]?.checkpoints;
-  const secondaryLocation = workload.regions[training.secondary]?.checkpoints;
-  if (hubLocation === undefined || secondaryLocation === undefined)
-    throw new Error(
-      `[INVALID_INPUT] ${workload.name} lacks checkpoint locations for ${training.hub}/${training.secondary}`,
-    );
-  const fault = loaded.scenario.faults.find((f) => f.kind === "region-down" && f.region === training.hub);
-  if (fault === undefined)
-    throw new Error(`[INVALID_INPUT] scenario ${loaded.scenario.name} has no region-down fault for ${training.hub}`);
-
   const seeds = loaded.scenario.checkpoints[workload.name] ?? {};
   const events: SeedEvent[] = [
     ...(seeds[training.hub] ?? []).map((c) => ({
@@ -154,8 +142,100 @@ export async function runTrainingScenario(options: TrainingScenarioOptions): Pro
         `[INVALID_INPUT] checkpoints.${workload.name}.${training.secondary}: step ${e.step} was never written in the hub ${training.hub}`,
       );
 
+  return events;
+}
+
+export interface SeedTrainingRunOptions {
+  readonly loaded: LoadedScenario;
+  readonly workload: Workload;
+  readonly resolveContainer: ContainerResolver;
+  readonly clock: VirtualClock;
+  /** Virtual epoch ms of the scenario's start (seed times are relative to it). */
+  readonly start: number;
+}
+
+/**
+ * Writes the run as it stood before the scenario starts: hub checkpoints by an epoch-1 trainer (mirroring its
+ * progress record to the secondary), replicas copied at their times, damaged replicas where the scenario says so.
+ * Leaves the clock at the last seed event (the caller moves it to the start).
+ */
+export async function seedTrainingRun(
+  options: SeedTrainingRunOptions,
+): Promise<{ writer: CheckpointWriter; hubSteps: Set<number> }> {
+  const { loaded, workload, resolveContainer, clock, start } = options;
+  const training = workload.training!;
+  const hubLocation = workload.regions[training.hub]?.checkpoints;
+  const secondaryLocation = workload.regions[training.secondary]?.checkpoints;
+  if (hubLocation === undefined || secondaryLocation === undefined)
+    throw new Error(
+      `[INVALID_INPUT] ${workload.name} lacks checkpoint locations for ${training.hub}/${training.secondary}`,
+    );
+  const events = seedEvents(loaded, workload);
+  const seeds = loaded.scenario.checkpoints[workload.name] ?? {};
+  const hubSteps = new Set((seeds[training.hub] ?? []).map((c) => c.step));
+  for (const location of [hubLocation, secondaryLocation]) await resolveContainer(location).createIfNotExists();
+  const writer = new CheckpointWriter({
+    resolveContainer,
+    location: hubLocation,
+    region: training.hub,
+    runId: training.runId,
+    epoch: 1,
+    mirrors: [secondaryLocation],
+    clock,
+  });
+  const replicator = new CheckpointReplicator({
+    clock,
+    resolveContainer,
+    source: hubLocation,
+    target: secondaryLocation,
+    runId: training.runId,
+    lagMs: 0,
+  });
+  const seed = loaded.scenario.seed;
+  for (const e of events) {
+    clock.advanceTo(start + e.at * 1000);
+    if (e.kind === "write") {
+      const shards = Array.from({ length: SHARDS }, (_, i) => ({
+        path: `model/shard-${i}.safetensors`,
+        data: shardBytes(seed, e.step, i),
+      }));
+      const r = await writer.writeCheckpoint(e.step, shards, {
+        metadata: { nominalSizeGb: e.sizeGb },
+        ...(e.complete ? {} : { crashBefore: "marker" as const }),
+      });
+      if (r.status !== "committed" && r.status !== "crashed")
+        throw new Error(`seeding step ${e.step}: ${JSON.stringify(r)}`);
+    } else {
+      await replicator.copyNow(e.step);
+      if (!e.complete) {
+        const damaged = shardBytes(seed, e.step, 1);
+        damaged[SHARD_BYTES >> 1] = (damaged[SHARD_BYTES >> 1]! ^ 0x5a) & 0xff;
+        await resolveContainer(secondaryLocation)
+          .getBlockBlobClient(`${stepPath(secondaryLocation.prefix, training.runId, e.step)}model/shard-1.safetensors`)
+          .uploadData(damaged);
+      }
+    }
+  }
+  return { writer, hubSteps };
+}
+
+export async function runTrainingScenario(options: TrainingScenarioOptions): Promise<TrainingScenarioReport> {
+  const loaded = typeof options.scenario === "string" ? await loadScenarioOrThrow(options.scenario) : options.scenario;
+  const mode = options.mode ?? "live";
+  const workload = pickWorkload(loaded, options.workload);
+  const training = workload.training!;
+  const hubLocation = workload.regions[training.hub]?.checkpoints;
+  const secondaryLocation = workload.regions[training.secondary]?.checkpoints;
+  if (hubLocation === undefined || secondaryLocation === undefined)
+    throw new Error(
+      `[INVALID_INPUT] ${workload.name} lacks checkpoint locations for ${training.hub}/${training.secondary}`,
+    );
+  const fault = loaded.scenario.faults.find((f) => f.kind === "region-down" && f.region === training.hub);
+  if (fault === undefined)
+    throw new Error(`[INVALID_INPUT] scenario ${loaded.scenario.name} has no region-down fault for ${training.hub}`);
+
   const start = DEFAULT_EPOCH;
-  const earliest = Math.min(0, ...events.map((e) => e.at));
+  const earliest = Math.min(0, ...seedEvents(loaded, workload).map((e) => e.at));
   const clock = new VirtualClock(start + earliest * 1000 - 60_000);
   const hubAccount = accountOf(hubLocation);
   const accounts = [...new Set([hubAccount, accountOf(secondaryLocation)])].map((name) => ({
@@ -169,51 +249,14 @@ export async function runTrainingScenario(options: TrainingScenarioOptions): Pro
     await resolver.ensureContainers([hubLocation, secondaryLocation]);
 
     // ---- seed the run as it stood before the scenario starts
-    const writer = new CheckpointWriter({
-      resolveContainer: resolver.resolve,
-      location: hubLocation,
-      region: training.hub,
-      runId: training.runId,
-      epoch: 1,
-      mirrors: [secondaryLocation],
-      clock,
-    });
-    const replicator = new CheckpointReplicator({
-      clock,
-      resolveContainer: resolver.resolve,
-      source: hubLocation,
-      target: secondaryLocation,
-      runId: training.runId,
-      lagMs: 0,
-    });
     const seed = loaded.scenario.seed;
-    for (const e of events) {
-      clock.advanceTo(start + e.at * 1000);
-      if (e.kind === "write") {
-        const shards = Array.from({ length: SHARDS }, (_, i) => ({
-          path: `model/shard-${i}.safetensors`,
-          data: shardBytes(seed, e.step, i),
-        }));
-        const r = await writer.writeCheckpoint(e.step, shards, {
-          metadata: { nominalSizeGb: e.sizeGb },
-          ...(e.complete ? {} : { crashBefore: "marker" as const }),
-        });
-        if (r.status !== "committed" && r.status !== "crashed")
-          throw new Error(`seeding step ${e.step}: ${JSON.stringify(r)}`);
-      } else {
-        await replicator.copyNow(e.step);
-        if (!e.complete) {
-          const damaged = shardBytes(seed, e.step, 1);
-          damaged[SHARD_BYTES >> 1] = (damaged[SHARD_BYTES >> 1]! ^ 0x5a) & 0xff;
-          await resolver
-            .resolve(secondaryLocation)
-            .getBlockBlobClient(
-              `${stepPath(secondaryLocation.prefix, training.runId, e.step)}model/shard-1.safetensors`,
-            )
-            .uploadData(damaged);
-        }
-      }
-    }
+    const { writer, hubSteps } = await seedTrainingRun({
+      loaded,
+      workload,
+      resolveContainer: resolver.resolve,
+      clock,
+      start,
+    });
     clock.advanceTo(start);
 
     // ---- the world: simulator (ARM incl. Azure ML jobs) and the hub's storage outage, on one clock

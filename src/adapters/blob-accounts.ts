@@ -5,13 +5,28 @@
  * accounts at `<origin>/<account>`), authenticated with the given key.
  */
 import type { TokenCredential } from "@azure/core-auth";
-import { BlobServiceClient, StorageSharedKeyCredential } from "@azure/storage-blob";
+import { BlobServiceClient, StorageSharedKeyCredential, type IHttpClient } from "@azure/storage-blob";
 import { CutoverError } from "../domain/errors";
 
 export interface BlobAccountsOptions {
   readonly credential: TokenCredential;
-  /** Local only: Azurite blob origin (e.g. http://127.0.0.1:10000) and the key every local account uses. */
-  readonly local?: { readonly origin: string; readonly key: string };
+  /**
+   * Local only: Azurite blob origin (e.g. http://127.0.0.1:10000) and the key every local account uses; and, for the
+   * simulator, whether an account is reachable now (a regional outage makes its region's accounts refuse connections).
+   */
+  readonly local?: { readonly origin: string; readonly key: string; readonly reachable?: (account: string) => boolean };
+}
+
+/** An HTTP client that refuses every connection: an account the local simulation says is down. */
+function refusing(account: string): IHttpClient {
+  return {
+    sendRequest: () =>
+      Promise.reject(
+        Object.assign(new Error(`connect ECONNREFUSED: storage account ${account} is unreachable (simulated outage)`), {
+          code: "ECONNREFUSED",
+        }),
+      ),
+  };
 }
 
 export function accountNameOf(accountUrl: string): string {
