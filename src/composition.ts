@@ -181,7 +181,7 @@ async function build(): Promise<Runtime> {
     credential,
     ...(v.CUTOVER_LOCAL_BLOB_ORIGIN === undefined
       ? {}
-      : { local: { origin: v.CUTOVER_LOCAL_BLOB_ORIGIN, key: AZURITE_KEY } }),
+      : { local: { origin: v.CUTOVER_LOCAL_BLOB_ORIGIN, key: AZURITE_KEY, reachable: localStorageReachable } }),
   });
   const ports: FailoverPorts = {
     pools: new AksPoolsAdapter(clients, updateIntervalInMs),

@@ -48,20 +48,27 @@ export class BlobAccounts {
 
   constructor(private readonly options: BlobAccountsOptions) {}
 
+  /** The client for an account. Call it per operation: locally, an account's reachability can change. */
   service(accountUrl: string): BlobServiceClient {
-    let client = this.cache.get(accountUrl);
+    const local = this.options.local;
+    const name = local === undefined ? "" : accountNameOf(accountUrl);
+    const down = local?.reachable !== undefined && !local.reachable(name);
+    const key = `${accountUrl}|${down ? "down" : "up"}`;
+    let client = this.cache.get(key);
     if (client === undefined) {
-      const local = this.options.local;
       if (local !== undefined) {
-        const name = accountNameOf(accountUrl);
         client = new BlobServiceClient(
           `${local.origin.replace(/\/$/, "")}/${name}`,
           new StorageSharedKeyCredential(name, local.key),
+          {
+            retryOptions: { maxTries: down ? 1 : 2, retryDelayInMs: 20, maxRetryDelayInMs: 200 },
+            ...(down ? { httpClient: refusing(name) } : {}),
+          },
         );
       } else {
         client = new BlobServiceClient(accountUrl, this.options.credential);
       }
-      this.cache.set(accountUrl, client);
+      this.cache.set(key, client);
     }
     return client;
   }
