@@ -276,7 +276,7 @@ export const breakerStateSchema = z.strictObject({
   lastTransitionAt: ms.optional(),
   /** Recent probe/GPU evidence, oldest first, bounded by the window's duration and entry count. */
   window: z.array(windowEntrySchema),
-  /** Alerts currently firing for the scope (received time), bounded by `alert.maxActive`. */
+  /** Alerts currently firing for the scope (latest Fired received), bounded by `alert.maxActive`. */
   alerts: z.array(z.strictObject({ alertId: z.string().min(1), firedAt: ms })),
   trialSuccesses: z.number().int().min(0),
   trialFailures: z.number().int().min(0),
@@ -346,10 +346,13 @@ export function breakerStep(state: BreakerState, evidence: Evidence, config: Bre
   let s = timed.state;
   let ignored: string | undefined;
 
-  if (evidence.at < s.since) {
+  if (evidence.source === "alert") {
+    // Alerts outlive transitions (an alert is about the scope, not about one state), so a late one still counts.
+    if (evidence.condition === "Fired" && now - evidence.at >= config.alert.ttlMs)
+      ignored = `alert ${evidence.alertId} fired at ${evidence.at}, longer ago than its ${config.alert.ttlMs} ms time to live`;
+    else s = applyAlert(s, evidence.alertId, evidence.condition, evidence.at, config);
+  } else if (evidence.at < s.since) {
     ignored = `evidence at ${evidence.at} predates the ${s.state} state entered at ${s.since}`;
-  } else if (evidence.source === "alert") {
-    s = applyAlert(s, evidence.alertId, evidence.condition, now, config);
   } else if (config.quorum.vantages.length > 0 && !config.quorum.vantages.includes(evidence.vantage)) {
     ignored = `vantage ${evidence.vantage} is not one of the configured vantages (${config.quorum.vantages.join(", ")})`;
   } else if (evidence.at <= now - config.window.durationMs) {
@@ -402,17 +405,18 @@ function insertSorted(window: ReadonlyArray<WindowEntry>, entry: WindowEntry): W
   return [...window.slice(0, i), entry, ...window.slice(i)];
 }
 
+/** Alerts are applied in arrival order: a Resolved withdraws the alert, a (repeated) Fired refreshes it. */
 function applyAlert(
   state: BreakerState,
   alertId: string,
   condition: "Fired" | "Resolved",
-  now: number,
+  at: number,
   config: BreakerConfig,
 ): BreakerState {
   const others = state.alerts.filter((a) => a.alertId !== alertId);
   if (condition === "Resolved") return { ...state, alerts: others };
-  // A repeated Fired (stateless alerts fire on every evaluation) refreshes the alert: it is still saying so.
-  const alerts = [...others, { alertId, firedAt: now }];
+  const previous = state.alerts.find((a) => a.alertId === alertId)?.firedAt ?? at;
+  const alerts = [...others, { alertId, firedAt: Math.max(previous, at) }];
   return { ...state, alerts: alerts.slice(Math.max(0, alerts.length - config.alert.maxActive)) };
 }
 

@@ -130,6 +130,17 @@ describe("opening rules", () => {
     expect(run([ev(fired(0)), ...probes("F", "a", 30 * MIN - 1)], C).transitions).toHaveLength(1);
   });
 
+  it("alerts outlive transitions: a late Resolved still withdraws one, a Fired older than its TTL is ignored", () => {
+    const open = run([ev(fired(0)), ...probes("F", "a", 10 * S)], C);
+    expect(open.state).toMatchObject({ state: "open", since: 10 * S });
+    expect(breakerStep(open.state, resolved(5 * S), C).state.alerts).toEqual([]);
+    const one = breakerStep(createBreaker(0), fired(0), C);
+    expect(breakerStep(one.state, fired(1, "old"), C).state.alerts.map((a) => a.alertId)).toEqual(["alert-1", "old"]);
+    const late = breakerStep(breakerTick(createBreaker(0), 40 * MIN, C).state, fired(5 * MIN, "late"), C);
+    expect(late.ignored).toBe(`alert late fired at ${5 * MIN}, longer ago than its 1800000 ms time to live`);
+    expect(late.state.alerts).toEqual([]);
+  });
+
   it("keeps at most alert.maxActive alerts, dropping the oldest", () => {
     const config = parseBreakerConfig({ alert: { maxActive: 2 } });
     const r = run([ev(fired(0, "x")), ev(fired(1, "y")), ev(fired(2, "z"))], config);
