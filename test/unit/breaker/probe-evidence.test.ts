@@ -85,10 +85,13 @@ describe("classifyProbe", () => {
 
   it("rejects malformed observations naming every bad field", () => {
     const bad = (): unknown =>
-      classifyProbe({ at: -1, vantage: "", status: 700, latencyMs: -3 }, {
-        latencySloMs: 0,
-        modelVersion: "",
-      });
+      classifyProbe(
+        { at: -1, vantage: "", status: 700, latencyMs: -3 },
+        {
+          latencySloMs: 0,
+          modelVersion: "",
+        },
+      );
     expect(bad).toThrow(CutoverError);
     expect(bad).toThrow(/^\[INVALID_INPUT\] probe observation: at: .*; vantage: .*; status: .*; latencyMs: /);
     expect(() => classifyProbe({ at: 1, vantage: "v", status: 200 }, { latencySloMs: 0, modelVersion: "" })).toThrow(
