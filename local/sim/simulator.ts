@@ -165,7 +165,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     const path = decodeURIComponent(url.pathname);
     const service: SimService = /metrics:getbatch/i.test(path)
       ? "metrics"
-      : /\/workspaces\//i.test(path)
+      : /^(\/v1)?\/workspaces\/[^/]+\/query/i.test(path)
         ? "logs"
         : path.startsWith("/_sim/")
           ? "control"

@@ -119,6 +119,7 @@ export function createFailoverActivities(ports: FailoverPorts): Record<string, H
               status: h.status,
               ...(h.modelVersion === undefined ? {} : { modelVersion: h.modelVersion }),
               ...(h.latencyMs === undefined ? {} : { latencyMs: h.latencyMs }),
+              ...(h.state === undefined ? {} : { state: h.state }),
               ...(h.detail === undefined ? {} : { detail: h.detail }),
             });
           }),
@@ -448,6 +449,29 @@ export function createFailoverActivities(ports: FailoverPorts): Record<string, H
         };
   };
 
+  /** Front Door origin health below the threshold at every POP over the window: Front Door already excludes it. */
+  const checkOriginExcluded: Handler = (raw) =>
+    guard(async () => {
+      const input = parse(confirmInputSchema, raw, ACTIVITIES.checkOriginExcluded);
+      const health = await ports.metrics.originHealthPercent(
+        input.subscriptionId,
+        input.frontDoor,
+        input.origin,
+        input.minutes,
+        input.region,
+      );
+      if (health === undefined) return { kind: "pending", detail: `no origin health data for ${input.origin} yet` };
+      return health < input.thresholdPercent
+        ? {
+            kind: "done",
+            detail: `metrics: ${input.origin} health ${health.toFixed(1)}% at every POP: Front Door excludes it`,
+          }
+        : {
+            kind: "pending",
+            detail: `metrics: ${input.origin} health ${health.toFixed(1)}%: Front Door still probes it healthy somewhere`,
+          };
+    });
+
   const saveReport: Handler = async (raw) => {
     const input = parse(saveReportInputSchema, raw, ACTIVITIES.saveReport);
     await ports.reports.saveReport(input.instanceId, input.report);
@@ -467,6 +491,7 @@ export function createFailoverActivities(ports: FailoverPorts): Record<string, H
     [ACTIVITIES.verifyCutover]: verifyCutover,
     [ACTIVITIES.restoreTraffic]: restoreTraffic,
     [ACTIVITIES.confirmSignal]: confirmSignal,
+    [ACTIVITIES.checkOriginExcluded]: checkOriginExcluded,
     [ACTIVITIES.saveReport]: saveReport,
   };
 }

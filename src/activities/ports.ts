@@ -106,6 +106,12 @@ export interface EndpointHealth {
   readonly status: number;
   readonly modelVersion?: string;
   readonly latencyMs?: number;
+  /**
+   * The endpoint's own reason, from the JSON body's `status` when it sends one (the documented contract:
+   * `ok`, `loading`, `cold`, `no-capacity`, `stale`, `degraded`, `drained`, `down`). `down` means the serving region
+   * itself is impaired; the others describe a region that can still be a failover target.
+   */
+  readonly state?: string;
   readonly detail?: string;
 }
 

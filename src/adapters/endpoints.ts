@@ -48,9 +48,11 @@ export class EndpointAdapter implements EndpointPort {
       const modelVersion = typeof body?.["modelVersion"] === "string" ? body["modelVersion"] : undefined;
       const latencyMs = typeof body?.["latencyMs"] === "number" ? body["latencyMs"] : measured;
       const detail = typeof body?.["reason"] === "string" ? body["reason"] : undefined;
+      const state = typeof body?.["status"] === "string" ? body["status"] : undefined;
       return {
         status: response.status,
         latencyMs,
+        ...(state === undefined ? {} : { state }),
         ...(modelVersion === undefined ? {} : { modelVersion }),
         ...(detail === undefined ? {} : { detail }),
       };

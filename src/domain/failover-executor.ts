@@ -52,6 +52,10 @@ export interface ExecStep {
   tried?: ScaleAttempt[];
   operation?: string;
   deadline?: number;
+  /** probe-window: when the window ends by time alone (epoch ms). */
+  until?: number;
+  /** verify: since when every check has passed without interruption (epoch ms). */
+  stableSince?: number;
 }
 
 export interface ExecutorOptions {
@@ -69,6 +73,12 @@ export interface ExecutorOptions {
   readonly propagationTimeoutSeconds: number;
   /** Transient errors on one step before it fails. */
   readonly maxStepErrors: number;
+  /**
+   * Seconds the targets must stay verified before the cutover counts as done: Front Door marks a newly healthy origin
+   * healthy only after `successfulSamplesRequired` probes, one interval apart. 0 when every target was already
+   * healthy (Front Door already routes to it).
+   */
+  readonly verifyStableSeconds?: number;
 }
 
 export const DEFAULT_EXECUTOR_OPTIONS: ExecutorOptions = {
@@ -112,6 +122,7 @@ export type ExecAction =
       readonly input: { readonly drain: ReadonlyArray<string> };
     }
   | { readonly stepId: string; readonly call: "verifyCutover"; readonly input: Record<string, never> }
+  | { readonly stepId: string; readonly call: "checkOriginExcluded"; readonly input: { readonly region: string } }
   | { readonly stepId: string; readonly call: "resumeTraining"; readonly input: Record<string, never> };
 
 export type ExecCall = ExecAction["call"];
@@ -235,6 +246,7 @@ function actionFor(state: ExecutorState, step: ExecStep, drain: ReadonlyArray<st
     case "resume-training":
       return { stepId: step.id, call: "resumeTraining", input: {} };
     case "probe-window":
+      return { stepId: step.id, call: "checkOriginExcluded", input: { region: step.region ?? "" } };
     case "detect":
     case "decide":
     case "approve":
@@ -291,17 +303,15 @@ export function dueActions(state: ExecutorState, now: number): ExecAction[] {
         const deadline = deadlineFor(state, step, now);
         if (deadline !== undefined) step.deadline = deadline;
         if (step.kind === "probe-window") {
-          step.nextAt = now + state.options.probeWindowSeconds * 1000;
-          step.detail = `waiting ${state.options.probeWindowSeconds}s for Front Door probes to mark the origin unhealthy`;
+          step.until = now + state.options.probeWindowSeconds * 1000;
+          step.detail = `waiting up to ${state.options.probeWindowSeconds}s for Front Door probes to mark the origin unhealthy`;
         }
         changed = true;
       }
       if (step.status !== "running") continue;
-      if (step.kind === "probe-window") {
-        if ((step.nextAt ?? now) <= now) {
-          finish(step, "done", now, "probe window elapsed: Front Door has excluded the drained origin");
-          changed = true;
-        }
+      if (step.kind === "probe-window" && step.until !== undefined && step.until <= now) {
+        finish(step, "done", now, "probe window elapsed: Front Door has excluded the drained origin");
+        changed = true;
         continue;
       }
       if (step.deadline !== undefined && now >= step.deadline) {
@@ -395,6 +405,15 @@ export function applyResult(state: ExecutorState, action: ExecAction, result: Ex
   const step = state.steps.find((s) => s.id === action.stepId);
   if (step === undefined || step.status !== "running") return;
   const poll = state.options.pollSeconds * 1000;
+  if (action.call === "checkOriginExcluded") {
+    // Metrics can end the probe window early; any other answer (errors included) just waits for the window.
+    if (result.kind === "done") finish(step, "done", now, result.detail ?? "Front Door excludes the origin");
+    else {
+      if (result.detail !== undefined) step.detail = result.detail;
+      step.nextAt = Math.min(step.until ?? now + poll, now + poll);
+    }
+    return;
+  }
   if (result.kind === "transient") {
     step.errors++;
     step.detail = `retrying after transient error: ${result.detail}`;
@@ -442,9 +461,26 @@ export function applyResult(state: ExecutorState, action: ExecAction, result: Ex
         step.nextAt = now;
       }
       return;
+    case "verifyCutover": {
+      const stableMs = (state.options.verifyStableSeconds ?? 0) * 1000;
+      if (result.kind === "done" && stableMs > 0) {
+        step.stableSince ??= now;
+        if (now - step.stableSince < stableMs) {
+          step.detail = `${result.detail ?? "verified"}; holding ${Math.round((stableMs - (now - step.stableSince)) / 1000)}s more until Front Door's probes mark the targets healthy`;
+          step.nextAt = Math.min(step.stableSince + stableMs, now + poll);
+          return;
+        }
+      }
+      if (result.kind !== "done") delete step.stableSince;
+      if (result.kind === "failed") finish(step, "failed", now, `${result.code}: ${result.detail}`);
+      else if (result.kind === "pending") {
+        step.detail = result.detail ?? "waiting";
+        step.nextAt = now + Math.max(poll, (result.retryAfterSeconds ?? 0) * 1000);
+      } else finish(step, "done", now, result.detail);
+      return;
+    }
     case "warmEndpoint":
     case "getFrontDoorStatus":
-    case "verifyCutover":
       if (result.kind === "failed") finish(step, "failed", now, `${result.code}: ${result.detail}`);
       else if (result.kind === "pending") {
         step.detail = result.detail ?? "waiting";
@@ -468,7 +504,7 @@ export function nextWakeAt(state: ExecutorState): number | undefined {
   let next: number | undefined;
   for (const s of state.steps) {
     if (s.status !== "running") continue;
-    const candidates = [s.nextAt, s.deadline].filter((x): x is number => x !== undefined);
+    const candidates = [s.nextAt, s.deadline, s.until].filter((x): x is number => x !== undefined);
     for (const c of candidates) if (next === undefined || c < next) next = c;
   }
   return next;

@@ -7,7 +7,7 @@ import { runtime } from "../composition";
 import { planFailover } from "../domain/planner";
 import { poolKey } from "../domain/plan";
 import { zoneSchema, type Zone } from "../domain/topology";
-import { snapshotSchema } from "../runbooks/activity-contracts";
+import { impairedRegions, snapshotSchema } from "../runbooks/activity-contracts";
 import { dryRunReadiness } from "../runbooks/failover-workload";
 import { failure, json, problem } from "./responses";
 
@@ -41,12 +41,7 @@ export async function planHandler(request: HttpRequest, context: InvocationConte
     );
     const capacity: Record<string, number> = {};
     for (const p of snapshot.pools) capacity[poolKey(workload.name, p.region, p.pool)] = p.count;
-    const impaired = [
-      ...new Set([
-        ...snapshot.endpoints.filter((e) => e.region !== region && e.status !== 200).map((e) => e.region),
-        ...snapshot.gates.filter((g) => g.region !== region && g.state === "drained").map((g) => g.region),
-      ]),
-    ].sort();
+    const impaired = impairedRegions(snapshot, region);
     const result = planFailover({
       topology: rt.topology,
       scope: zone === undefined ? { region } : { region, zone },

@@ -53,6 +53,7 @@ export const snapshotSchema = z.object({
       status: z.number(),
       modelVersion: z.string().optional(),
       latencyMs: z.number().optional(),
+      state: z.string().optional(),
       detail: z.string().optional(),
     }),
   ),
@@ -176,3 +177,15 @@ export type ConfirmInput = z.input<typeof confirmInputSchema>;
 export const confirmOutputSchema = z.object({ confirmed: z.boolean(), detail: z.string() });
 
 export const saveReportInputSchema = z.strictObject({ instanceId: z.string().min(1), report: z.unknown() });
+
+/**
+ * Regions (other than the failed one) that cannot take load now: their endpoint is unreachable or reports its region
+ * `down`, or another failover drained their gate. A cold or empty region is not impaired: it is a (cold) target.
+ */
+export function impairedRegions(snapshot: Snapshot, failedRegion: string): string[] {
+  const impaired = new Set<string>();
+  for (const e of snapshot.endpoints)
+    if (e.region !== failedRegion && (e.status === 0 || e.state === "down")) impaired.add(e.region);
+  for (const g of snapshot.gates) if (g.region !== failedRegion && g.state === "drained") impaired.add(g.region);
+  return [...impaired].sort();
+}

@@ -24,6 +24,7 @@ export const ACTIVITIES = {
   updateFrontDoor: "updateFrontDoor",
   getFrontDoorStatus: "getFrontDoorStatus",
   verifyCutover: "verifyCutover",
+  checkOriginExcluded: "checkOriginExcluded",
   restoreTraffic: "restoreTraffic",
   saveReport: "saveReport",
 } as const;

@@ -44,8 +44,30 @@ import {
   type Outcome,
   type StepReport,
 } from "./contracts";
-import { confirmOutputSchema, restoreOutputSchema, snapshotSchema, type Snapshot } from "./activity-contracts";
-import { buildResumeTrainingInput, TRAINING_ORCHESTRATIONS, type ResumeTrainingResult } from "./training-contracts";
+import {
+  confirmOutputSchema,
+  impairedRegions,
+  restoreOutputSchema,
+  snapshotSchema,
+  type Snapshot,
+} from "./activity-contracts";
+import {
+  buildResumeTrainingInput,
+  jobStatusOutputSchema,
+  TRAINING_ACTIVITIES,
+  TRAINING_ORCHESTRATIONS,
+  type JobStatusOutput,
+  type ResumeTrainingResult,
+} from "./training-contracts";
+
+/** A resumed job's state as the training workload's verification. */
+export function trainingJobVerdict(status: JobStatusOutput): ExecResult {
+  const detail = `job ${status.jobId}: ${status.state} (${status.providerState})${status.message === undefined ? "" : `: ${status.message}`}`;
+  if (status.state === "Running" || status.state === "Completed") return { kind: "done", detail };
+  if (status.state === "Failed" || status.state === "Canceled")
+    return { kind: "failed", code: "PRECONDITION_FAILED", detail };
+  return { kind: "pending", detail };
+}
 
 /** Folds the training sub-orchestration's result into a step result. */
 export function trainingStepResult(result: ResumeTrainingResult): ExecResult {
@@ -139,6 +161,8 @@ export function targetShares(workload: Workload, plan: WorkloadPlan): Map<string
 }
 
 interface RunContext {
+  /** Training workloads: the resumed job, once the resume step has it. */
+  readonly training: { jobId?: string };
   readonly input: FailoverInput;
   readonly topology: Topology;
   readonly workload: Workload;
@@ -207,6 +231,10 @@ function taskFor(context: OrchestrationContext, ctx: RunContext, action: ExecAct
           .filter((o): o is string => o !== undefined),
       });
     case "verifyCutover": {
+      if (workload.kind === "training") {
+        // The resumed job is the training workload's serving path: verified when Azure ML reports it running.
+        return context.df.callActivity(TRAINING_ACTIVITIES.getTrainingJobStatus, { jobId: ctx.training.jobId ?? "" });
+      }
       const shares = targetShares(workload, ctx.plan);
       const failedZone = ctx.input.scope.zone;
       const targets = ctx.plan.targets.map((t) => {
@@ -236,6 +264,18 @@ function taskFor(context: OrchestrationContext, ctx: RunContext, action: ExecAct
         model: { name: workload.model.name, version: workload.model.version },
         latencyMs: workload.slo.latencyMs,
         targets,
+      });
+    }
+    case "checkOriginExcluded": {
+      const origin = workload.regions[action.input.region]?.origin;
+      const frontDoor = workload.frontDoor === undefined ? undefined : topology.frontDoors[workload.frontDoor];
+      return context.df.callActivity(ACTIVITIES.checkOriginExcluded, {
+        subscriptionId: sub,
+        frontDoor,
+        origin,
+        region: action.input.region,
+        thresholdPercent: 1,
+        minutes: 2,
       });
     }
     case "resumeTraining":
@@ -384,15 +424,12 @@ export const failoverWorkloadOrchestrator: OrchestrationHandler = function* (con
   publish();
   const capacity: Record<string, number> = {};
   for (const p of snapshot.pools) capacity[poolKey(workload.name, p.region, p.pool)] = p.count;
-  const impaired = new Set<string>();
-  for (const e of snapshot.endpoints) if (e.region !== input.scope.region && e.status !== 200) impaired.add(e.region);
-  for (const g of snapshot.gates) if (g.region !== input.scope.region && g.state === "drained") impaired.add(g.region);
   const planResult = (yield context.df.callActivityWithRetry(ACTIVITIES.planFailover, ONE_SHOT_RETRY, {
     topology,
     workload: workload.name,
     scope: input.scope,
     capacity: { pools: capacity },
-    health: { impairedRegions: [...impaired].sort(), impairedZones: [] },
+    health: { impairedRegions: impairedRegions(snapshot, input.scope.region), impairedZones: [] },
     detection: input.trigger.kind === "probe" ? "probe" : input.trigger.kind === "alert" ? "alert" : "none",
     modelStores: {
       missing: snapshot.models
@@ -477,6 +514,12 @@ export const failoverWorkloadOrchestrator: OrchestrationHandler = function* (con
       warmTimeoutSeconds: input.options.warmTimeoutSeconds,
       verifyTimeoutSeconds: input.options.verifyTimeoutSeconds,
       propagationTimeoutSeconds: input.options.propagationTimeoutSeconds,
+      // A target Front Door saw unhealthy (cold, empty) needs successfulSamplesRequired good probes before it routes.
+      verifyStableSeconds:
+        probe !== undefined &&
+        plan.targets.some((t) => snapshot.endpoints.find((e) => e.region === t.region)?.status !== 200)
+          ? probe.intervalSeconds * probe.successfulSamplesRequired
+          : 0,
     },
     approvedAt,
   );
@@ -489,7 +532,7 @@ export const failoverWorkloadOrchestrator: OrchestrationHandler = function* (con
   );
   recordStep(exec, "decide", startedAt, decidedAt, "snapshot and plan");
   recordStep(exec, "approve", decidedAt, approvedAt, approval.mode);
-  const ctx: RunContext = { input, topology, workload, plan, snapshot, instanceId };
+  const ctx: RunContext = { training: {}, input, topology, workload, plan, snapshot, instanceId };
   const undo = { gates: new Set<string>(), frontDoor: false };
 
   const compensate = function* (why: string): Generator<Task, void, unknown> {
@@ -538,7 +581,10 @@ export const failoverWorkloadOrchestrator: OrchestrationHandler = function* (con
         let result: ExecResult;
         if (s.ok && action.call === "resumeTraining") {
           trainingResult = s.value as ResumeTrainingResult;
+          if ("jobId" in trainingResult) ctx.training.jobId = trainingResult.jobId;
           result = trainingStepResult(trainingResult);
+        } else if (s.ok && action.call === "verifyCutover" && workload.kind === "training") {
+          result = trainingJobVerdict(jobStatusOutputSchema.parse(s.value));
         } else if (s.ok) {
           const parsed = execResultSchema.safeParse(s.value);
           result = parsed.success

@@ -119,7 +119,21 @@ describe("AKS agent pools through ContainerServiceClient", () => {
   });
 
   it("maps every allocation error with Azure's code and message", async () => {
-    sim = await startExample("capacity-crunch");
+    // A100 NC24 missing from eastus2 zone 2 (a matrix gap) and no H100 quota left in westus3.
+    sim = await startInline({
+      overrides: { availability: { eastus2: { "2": ["Standard_NC40ads_H100_v5", "Standard_NV36ads_A10_v5"] } } },
+      faults: [
+        {
+          id: "wus3-h100-quota",
+          kind: "quota-exceeded",
+          region: "westus3",
+          family: "standardNCadsH100v5Family",
+          code: "ErrCode_InsufficientVCPUQuota",
+          remainingVcpus: 0,
+          at: 0,
+        },
+      ],
+    });
     const aks = client(sim);
     // Matrix gap: the SKU is not offered in eastus2 zone 2 in this scenario.
     const zonal = await rejection(

@@ -94,9 +94,11 @@ describe("failover executor", () => {
     );
     // The gate is drained: Front Door record and the probe window start; the scale is polled later.
     const second = dueActions(state, T0);
-    expect(calls(second)).toEqual(["updateFrontDoor:frontdoor:afd-chat"]);
+    expect(calls(second)).toEqual(["checkOriginExcluded:probe-window:eastus2", "updateFrontDoor:frontdoor:afd-chat"]);
     expect(stepById(state, "probe-window:eastus2")?.status).toBe("running");
-    answer(state, second, T0, () => ({ kind: "done" }));
+    answer(state, second, T0, (a) =>
+      a.call === "checkOriginExcluded" ? { kind: "pending", detail: "health 50%" } : { kind: "done" },
+    );
     // Next: the scale poll (10 s) comes before the end of the 90 s probe window.
     expect(nextWakeAt(state)).toBe(T0 + 10_000);
   });
@@ -107,12 +109,15 @@ describe("failover executor", () => {
     answer(state, dueActions(state, now), now, (a) =>
       a.call === "beginScalePool" ? { kind: "pending", operation: "op-1" } : { kind: "done" },
     );
-    answer(state, dueActions(state, now), now, () => ({ kind: "done" })); // front door accepted
+    answer(state, dueActions(state, now), now, (a) =>
+      a.call === "checkOriginExcluded" ? { kind: "pending" } : { kind: "done" },
+    ); // front door accepted
     now += 10_000;
     const poll = dueActions(state, now);
     const scalePoll = poll.find((a) => a.call === "getScaleStatus");
     expect(scalePoll?.input).toMatchObject({ pool: "a100z1", to: 6, operation: "op-1" });
     answer(state, poll, now, (a) => (a.call === "getScaleStatus" ? { kind: "done" } : { kind: "pending" }));
+    expect(stepById(state, "probe-window:eastus2")?.status).toBe("running");
     const warm = dueActions(state, now);
     expect(calls(warm)).toContain("ensureModel:warm:westus3");
     answer(state, warm, now, (a) => (a.call === "ensureModel" ? { kind: "done" } : { kind: "pending" }));
@@ -129,6 +134,24 @@ describe("failover executor", () => {
     expect(cutoverVerified(state)).toBe(true);
     expect(allFinished(state)).toBe(false); // propagation still tracked
     expect(rtoPathFailed(state)).toBeUndefined();
+  });
+
+  it("ends the probe window early when metrics show Front Door already excludes the origin", () => {
+    const state = createExecutor(regionPlan(), options, T0);
+    answer(state, dueActions(state, T0), T0, (a) =>
+      a.call === "beginScalePool" ? { kind: "pending" } : { kind: "done" },
+    );
+    const look = dueActions(state, T0).find((a) => a.call === "checkOriginExcluded");
+    expect(look?.input).toEqual({ region: "eastus2" });
+    applyResult(state, look!, { kind: "transient", detail: "metrics 503" }, T0);
+    expect(stepById(state, "probe-window:eastus2")).toMatchObject({ status: "running", nextAt: T0 + 10_000 });
+    const again = dueActions(state, T0 + 10_000).find((a) => a.call === "checkOriginExcluded");
+    applyResult(state, again!, { kind: "done", detail: "health 0%" }, T0 + 10_000);
+    expect(stepById(state, "probe-window:eastus2")).toMatchObject({
+      status: "done",
+      endedAt: T0 + 10_000,
+      detail: "health 0%",
+    });
   });
 
   it("falls back along the capability matrix after an allocation failure and records why", () => {
@@ -267,5 +290,29 @@ describe("failover executor", () => {
       a.call === "beginScalePool" ? { kind: "pending" } : { kind: "done" },
     );
     expect(predictedRemainingSeconds(state, regionPlan(), T0 + 100_000)).toBe(420 - 100 + 130 + 30);
+  });
+});
+
+describe("failover executor: verification of a cold target", () => {
+  it("holds verification until the targets stayed healthy for Front Door's success samples", () => {
+    const state = createExecutor(regionPlan(), { ...options, verifyStableSeconds: 60 }, T0);
+    for (const s of state.steps)
+      if (s.id !== "verify") Object.assign(s, { status: "done", startedAt: T0, endedAt: T0 });
+    const now = T0 + 100_000;
+    const v1 = dueActions(state, now).find((a) => a.call === "verifyCutover")!;
+    applyResult(state, v1, { kind: "done", detail: "ok" }, now);
+    expect(stepById(state, "verify")).toMatchObject({ status: "running", stableSince: now, nextAt: now + 10_000 });
+    // A relapse resets the clock.
+    const v2 = dueActions(state, now + 10_000).find((a) => a.call === "verifyCutover")!;
+    applyResult(state, v2, { kind: "pending", detail: "westus3: health 503" }, now + 10_000);
+    expect(stepById(state, "verify")?.stableSince).toBeUndefined();
+    let t = now + 20_000;
+    for (;;) {
+      const v = dueActions(state, t).find((a) => a.call === "verifyCutover");
+      if (v !== undefined) applyResult(state, v, { kind: "done", detail: "ok" }, t);
+      if (stepById(state, "verify")?.status === "done") break;
+      t += 10_000;
+    }
+    expect(stepById(state, "verify")?.endedAt).toBe(now + 20_000 + 60_000);
   });
 });

@@ -1,0 +1,286 @@
+/**
+ * `cutover simulate`: runs a scenario end to end — the fault hits the simulated world, Azure Monitor alerts reach the
+ * app's `/api/alerts`, the app fails over through the real SDK clients, and the run is measured against the world's
+ * ground truth and the lower bound of its sampled waits.
+ *
+ * A simulated operator answers approval gates (`approveAfterSeconds` after a failover starts waiting), through the
+ * same `POST /api/failovers/{id}/approve` a person would use.
+ */
+import { poolKey as simPoolKey } from "../sim/aks";
+import type { LoadedScenario } from "../sim/scenario";
+import type { FailoverReport, FailoverStatus, Outcome } from "../../src/runbooks/contracts";
+import { ORCHESTRATIONS } from "../../src/runbooks/contracts";
+import type { ResumeTrainingResult } from "../../src/runbooks/training-contracts";
+import { startSimulation, type Simulation, type SimulationOptions } from "./environment";
+import {
+  lowerBoundSeconds,
+  phasesOf,
+  stepTimings,
+  targetHealthyDelaySeconds,
+  worldRecoverySeconds,
+  worstServed,
+  type Phase,
+  type StepTiming,
+} from "./measure";
+
+export interface SimulateOptions extends Omit<SimulationOptions, "scenario"> {
+  readonly scenario: string | LoadedScenario;
+  /** Virtual seconds to keep running after the last fault starts, at most. Default 2700 (45 min). */
+  readonly horizonSeconds?: number;
+  /** The simulated operator approves a waiting failover after this many virtual seconds. Default 60. */
+  readonly approveAfterSeconds?: number;
+  /** Progress lines (live view on a TTY). */
+  readonly onProgress?: (line: string) => void;
+  /** Called with the running simulation once started (tests drive extra actions through it). */
+  readonly during?: (simulation: Simulation) => Promise<void> | void;
+}
+
+export interface FailoverSummary {
+  readonly instanceId: string;
+  readonly workload: string;
+  readonly scope: { readonly region: string; readonly zone?: string | undefined };
+  readonly outcome: Outcome | "running";
+  readonly rtoSeconds: number | null;
+  readonly reasons: ReadonlyArray<string>;
+}
+
+export interface SimulateReport {
+  readonly scenario: string;
+  readonly seed: number;
+  readonly outcome: Outcome | "no-failover" | "running";
+  /** Workload of the first failover (the one the phases and steps describe). */
+  readonly workload: string | null;
+  readonly scope: { readonly region: string; readonly zone?: string | undefined } | null;
+  /** From the fault to the verified cutover, as the app measured it. */
+  readonly rtoSeconds: number | null;
+  /** From the fault to the world serving the workload again (≥ 99% inside the SLO, and staying there). */
+  readonly worldRecoverySeconds: number | null;
+  readonly lowerBoundSeconds: number | null;
+  readonly rtoOverLowerBound: number | null;
+  readonly predictedRtoSeconds: number | null;
+  readonly phases: Record<Phase, number>;
+  readonly steps: ReadonlyArray<StepTiming>;
+  /** Orchestrations started (exactly one per workload + scope however many alerts arrived). */
+  readonly failovers: number;
+  readonly failoverList: ReadonlyArray<FailoverSummary>;
+  /** ARM writes (PUT/PATCH/POST/DELETE) the app made. */
+  readonly armWrites: number;
+  readonly alerts: { readonly fired: number; readonly resolved: number; readonly delivered: number };
+  readonly servedAtEnd: number | null;
+  readonly worstServed: number | null;
+  /** Training workloads: the checkpoint resumed from and the work lost. */
+  readonly checkpointStep?: number | null;
+  readonly workLostSeconds?: number | null;
+  readonly timeline: ReadonlyArray<{ readonly t: number; readonly source: "world" | "app"; readonly event: string }>;
+  readonly reports: ReadonlyArray<FailoverReport>;
+  /** Ground-truth samples (seconds from the fault → served fraction per workload), for the HTML report. */
+  readonly groundTruth: ReadonlyArray<{ readonly t: number; readonly served: Readonly<Record<string, number>> }>;
+}
+
+interface Instance {
+  readonly instanceId: string;
+  readonly runtimeStatus: string;
+  readonly status: FailoverStatus | undefined;
+  readonly report: FailoverReport | undefined;
+  readonly createdTime: number;
+}
+
+const TERMINAL = new Set(["Completed", "Failed", "Terminated"]);
+
+async function failoverInstances(simulation: Simulation): Promise<Instance[]> {
+  const snapshot = await simulation.store.load();
+  return snapshot.instances
+    .filter((i) => i.name === ORCHESTRATIONS.failoverWorkload && i.parent === null)
+    .map((i) => ({
+      instanceId: i.instanceId,
+      runtimeStatus: i.runtimeStatus,
+      status: i.customStatus === null ? undefined : (JSON.parse(i.customStatus) as FailoverStatus),
+      report: i.output === null ? undefined : (JSON.parse(i.output) as FailoverReport),
+      createdTime: i.createdTime,
+    }))
+    .sort((a, b) => a.createdTime - b.createdTime || a.instanceId.localeCompare(b.instanceId));
+}
+
+export async function runScenario(options: SimulateOptions): Promise<SimulateReport> {
+  const simulation = await startSimulation(options);
+  try {
+    return await drive(simulation, options);
+  } finally {
+    await simulation.stop();
+  }
+}
+
+/** Runs an already started simulation to its end and measures it. */
+export async function drive(
+  simulation: Simulation,
+  options: Omit<SimulateOptions, "scenario" | "entry" | "seed">,
+): Promise<SimulateReport> {
+  const { loaded, sim, clock } = simulation;
+  const start = simulation.startedAt;
+  const faults = loaded.scenario.faults.filter((f) => f.kind !== "quota-exceeded" || f.at > 0);
+  const faultAt = start + (faults.length > 0 ? Math.min(...faults.map((f) => f.at)) : 0) * 1000;
+  const lastFault = start + (faults.length > 0 ? Math.max(...faults.map((f) => f.at)) : 0) * 1000;
+  const horizon = lastFault + (options.horizonSeconds ?? 2700) * 1000;
+  const approveAfter = (options.approveAfterSeconds ?? 60) * 1000;
+  const progress = options.onProgress ?? ((): void => undefined);
+  const waitingSince = new Map<string, number>();
+  const approved = new Set<string>();
+  const seen = new Map<string, string>();
+  let quietSince: number | undefined;
+
+  await options.during?.(simulation);
+  await simulation.runUntil(
+    async () => {
+      const now = clock.now();
+      const instances = await failoverInstances(simulation);
+      for (const i of instances) {
+        const line = `${i.status?.phase ?? "starting"} ${i.status?.current.join(", ") ?? ""}`.trim();
+        if (seen.get(i.instanceId) !== line) {
+          seen.set(i.instanceId, line);
+          progress(
+            `t=${Math.round((now - faultAt) / 1000)}s ${i.instanceId}: ${line}${i.status?.predictedRemainingSeconds === undefined ? "" : ` (≈${i.status.predictedRemainingSeconds}s left)`}`,
+          );
+        }
+        if (i.status?.phase === "approval" && !TERMINAL.has(i.runtimeStatus) && !approved.has(i.instanceId)) {
+          const since = waitingSince.get(i.instanceId) ?? now;
+          waitingSince.set(i.instanceId, since);
+          if (now - since >= approveAfter) {
+            approved.add(i.instanceId);
+            const r = await simulation.call("POST", `/api/failovers/${encodeURIComponent(i.instanceId)}/approve`, {
+              by: "simulated-operator",
+            });
+            progress(`t=${Math.round((now - faultAt) / 1000)}s approved ${i.instanceId} (${r.status})`);
+          }
+        }
+      }
+      const allDone = instances.length > 0 && instances.every((i) => TERMINAL.has(i.runtimeStatus));
+      if (now < lastFault || !allDone) {
+        quietSince = undefined;
+        return false;
+      }
+      // Every failover finished: keep the world running a little so late alerts would show as joins.
+      quietSince ??= now;
+      return now - quietSince >= 120_000;
+    },
+    { maxVirtualMs: Math.max(0, horizon - clock.now()), chunkMs: 15_000 },
+  );
+
+  const instances = await failoverInstances(simulation);
+  const primary = instances[0];
+  const report = primary?.report;
+  const workload = report?.workload ?? primary?.status?.workload ?? null;
+  const waits = sim.world.sampledWaits();
+  const poolOwner = new Map<string, string>();
+  for (const w of loaded.topology.workloads)
+    for (const entry of Object.values(w.regions))
+      if (entry.cluster !== undefined)
+        for (const p of entry.gpuPools)
+          poolOwner.set(simPoolKey(entry.cluster.resourceGroup, entry.cluster.name, p.name), w.name);
+  const topologyWorkload = loaded.topology.workloads.find((w) => w.name === workload);
+  const notifications = sim.alertNotifications();
+  // The earliest signal the world delivered about the fault: the first alert webhook accepted after it.
+  const delivered = notifications.map((n) => n.deliveredAt).filter((t): t is number => t !== null && t >= faultAt);
+  const firstSignal = delivered.length > 0 ? Math.min(...delivered) : undefined;
+  const lowerBound =
+    topologyWorkload === undefined || topologyWorkload.kind === "training"
+      ? null
+      : lowerBoundSeconds(waits, {
+          workload: topologyWorkload.name,
+          origins:
+            report?.scope.zone === undefined && report !== undefined
+              ? [topologyWorkload.regions[report.scope.region]?.origin ?? ""]
+              : [],
+          faultAt,
+          ...(firstSignal === undefined ? {} : { detectedAt: firstSignal }),
+          targetHealthySeconds: targetHealthyDelaySeconds(sim.timeline.all(), {
+            workload: topologyWorkload.name,
+            targets: ((report?.plan as { targets?: Array<{ region: string }> } | undefined)?.targets ?? []).map(
+              (t) => ({
+                region: t.region,
+                origin: topologyWorkload.regions[t.region]?.origin ?? "",
+              }),
+            ),
+            faultAt,
+          }),
+          poolsOf: (pool) => poolOwner.get(pool),
+        });
+  const rto =
+    report?.verifiedAt === undefined ? null : Math.round((Date.parse(report.verifiedAt) - faultAt) / 100) / 10;
+  const worldRecovery =
+    workload === null || topologyWorkload?.kind === "training"
+      ? null
+      : worldRecoverySeconds(simulation.samples, workload, faultAt);
+  const training = instances.map((i) => i.report?.training).find((t) => t !== undefined) as
+    ResumeTrainingResult | undefined;
+  const armWrites = sim.requestLog
+    .find({ service: "arm" })
+    .filter((e) => e.method !== "GET" && !e.path.startsWith("/_sim")).length;
+  const lastSample = simulation.samples[simulation.samples.length - 1];
+  const timeline = [
+    ...sim.timeline
+      .all()
+      .filter(
+        (e) => e.at >= faultAt - 1000 && !/^(origin-(un)?healthy|frontdoor-config-applied|node-ready)$/.test(e.kind),
+      )
+      .map((e) => ({
+        t: Math.round((e.at - faultAt) / 100) / 10,
+        source: "world" as const,
+        event: `${e.kind} ${JSON.stringify(e.detail)}`,
+      })),
+    ...instances.flatMap((i) =>
+      (i.report?.timeline ?? []).map((e) => ({
+        t: Math.round((Date.parse(e.at) - faultAt) / 100) / 10,
+        source: "app" as const,
+        event: `${i.instanceId}: ${e.event}`,
+      })),
+    ),
+  ].sort((a, b) => a.t - b.t);
+
+  return {
+    scenario: loaded.scenario.name,
+    seed: loaded.scenario.seed,
+    outcome: primary === undefined ? "no-failover" : (report?.outcome ?? "running"),
+    workload,
+    scope: report?.scope ?? primary?.status?.scope ?? null,
+    rtoSeconds: rto,
+    worldRecoverySeconds: worldRecovery,
+    lowerBoundSeconds: lowerBound,
+    rtoOverLowerBound:
+      rto === null || lowerBound === null || lowerBound <= 0 ? null : Math.round((rto / lowerBound) * 1000) / 1000,
+    predictedRtoSeconds: report?.predictedRtoSeconds ?? null,
+    phases:
+      report === undefined
+        ? phasesOf({ steps: [], startedAt: new Date(faultAt).toISOString() } as unknown as FailoverReport, faultAt)
+        : phasesOf(report, faultAt),
+    steps: report === undefined ? [] : stepTimings(report, faultAt),
+    failovers: instances.length,
+    failoverList: instances.map((i) => ({
+      instanceId: i.instanceId,
+      workload: i.report?.workload ?? i.status?.workload ?? "",
+      scope: i.report?.scope ?? i.status?.scope ?? { region: "" },
+      outcome: i.report?.outcome ?? "running",
+      rtoSeconds:
+        i.report?.verifiedAt === undefined ? null : Math.round((Date.parse(i.report.verifiedAt) - faultAt) / 100) / 10,
+      reasons: i.report?.reasons ?? [],
+    })),
+    armWrites,
+    alerts: {
+      fired: notifications.filter((n) => n.condition === "Fired").length,
+      resolved: notifications.filter((n) => n.condition === "Resolved").length,
+      delivered: notifications.filter((n) => n.deliveredAt !== null).length,
+    },
+    servedAtEnd: workload === null || lastSample === undefined ? null : (lastSample.served[workload] ?? null),
+    worstServed: workload === null ? null : worstServed(simulation.samples, workload, faultAt),
+    ...(training === undefined
+      ? {}
+      : {
+          checkpointStep: "checkpoint" in training ? training.checkpoint.step : null,
+          workLostSeconds: "workLost" in training ? training.workLost.seconds : null,
+        }),
+    timeline,
+    reports: instances.map((i) => i.report).filter((r): r is FailoverReport => r !== undefined),
+    groundTruth: simulation.samples
+      .filter((_, i) => i % 6 === 0)
+      .map((s) => ({ t: Math.round((s.at - faultAt) / 1000), served: s.served })),
+  };
+}
