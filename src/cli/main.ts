@@ -6,6 +6,7 @@ import { Command, CommanderError } from "commander";
 import { VERSION } from "../version";
 import { registerDevCommand } from "../../local/cli/dev-command";
 import { registerSimCommand } from "../../local/cli/sim-command";
+import { registerSimulateCommand } from "../../local/simulate/simulate-command";
 import { registerSimulateTrainingCommand } from "../../local/training/simulate-training-command";
 import { registerPlanCommand } from "./plan-command";
 import { registerValidateCommand } from "./validate-command";
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerDevCommand(program);
   registerPlanCommand(program);
   registerSimCommand(program);
+  registerSimulateCommand(program);
   registerSimulateTrainingCommand(program);
   registerValidateCommand(program);
   return program;

@@ -600,7 +600,7 @@ export const failoverWorkloadOrchestrator: OrchestrationHandler = function* (con
     if (verifiedAt === undefined && cutoverVerified(exec)) {
       verifiedAt = now();
       phase = "trailing";
-      note(`cutover verified: RTO ${Math.round((verifiedAt - detectedAt) / 1000)}s`);
+      note(`cutover verified ${Math.round((verifiedAt - detectedAt) / 1000)}s after the signal fired`);
     }
     const failedStep = rtoPathFailed(exec);
     if (failedStep !== undefined) {
