@@ -97,13 +97,7 @@ export class Simulation {
       ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
     });
     const text = await response.text();
-    let json: unknown = undefined;
-    try {
-      json = text === "" ? undefined : JSON.parse(text);
-    } catch {
-      json = text;
-    }
-    return { status: response.status, json };
+    return { status: response.status, json: parseOrText(text) };
   }
 
   /**
@@ -148,6 +142,15 @@ export class Simulation {
       }
     }
     if (errors.length > 0) throw errors[0] instanceof Error ? errors[0] : new Error(String(errors[0]));
+  }
+}
+
+function parseOrText(text: string): unknown {
+  if (text === "") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
   }
 }
 
