@@ -1,0 +1,113 @@
+/**
+ * Every shipped scenario end to end: the fault hits the simulated world, Azure Monitor alerts reach the app's
+ * /api/alerts, the app (its own registered functions, in the local host) fails over through the real SDK clients
+ * against the Azure simulator and real Azurite — and the assertions read the WORLD's ground truth (who serves the
+ * traffic, with how many GPUs, inside the SLO), not only the app's own report.
+ */
+import { describe, expect, it } from "vitest";
+import type { FailoverReport } from "../../src/runbooks/contracts";
+import { runAndInspect, shipped } from "./support";
+
+const MIN = 60;
+
+function scaleAttempts(report: FailoverReport): string[] {
+  return report.scaleAttempts.map((a) => `${a.region}/${a.pool}: ${a.outcome.split(":")[0]}`);
+}
+
+describe("shipped scenarios, end to end", () => {
+  it("zone-outage: the surviving zone already holds the region's share, so Cutover verifies without scaling", async () => {
+    await runAndInspect(shipped("zone-outage"), (report, s) => {
+      expect(report.outcome).toBe("succeeded");
+      expect(report.scope).toEqual({ region: "eastus2", zone: "1" });
+      expect(report.failovers).toBe(1);
+      expect(report.armWrites).toBe(0);
+      const truth = s.sim.world.groundTruth("chat");
+      expect(truth.servedWithinSlo).toBeGreaterThanOrEqual(0.99);
+      expect(truth.regions["eastus2"]?.readyGpus).toBe(4);
+      expect(report.rtoSeconds).toBeLessThanOrEqual(6 * MIN);
+    });
+  }, 300_000);
+
+  it("region-outage-warm-standby: eastus2 drained at the gate and in Front Door; westus3 serves everything", async () => {
+    await runAndInspect(shipped("region-outage-warm-standby"), (report, s) => {
+      expect(report.outcome).toBe("succeeded");
+      expect(report.failovers).toBe(1);
+      const truth = s.sim.world.groundTruth("chat");
+      expect(truth.regions["westus3"]?.trafficShare).toBe(1);
+      expect(truth.regions["eastus2"]?.trafficShare).toBe(0);
+      expect(truth.servedWithinSlo).toBeGreaterThanOrEqual(0.99);
+      expect(s.sim.world.gateState("chat", "eastus2")).toBe("drained");
+      // One ARM write: the Front Door origin (no scaling on a warm standby).
+      expect(s.sim.requestLog.find({ service: "arm", method: "PATCH" }).map((e) => e.path)).toEqual([
+        expect.stringMatching(/\/originGroups\/og-chat\/origins\/chat-eastus2$/),
+      ]);
+      expect(report.rtoSeconds).not.toBeNull();
+      expect(report.worldRecoverySeconds).not.toBeNull();
+    });
+  }, 300_000);
+
+  it("region-outage-cold-target: westus3 is scaled from zero, the model is loaded, then Front Door routes to it", async () => {
+    await runAndInspect(shipped("region-outage-cold-target"), (report, s) => {
+      expect(report.outcome).toBe("succeeded");
+      const truth = s.sim.world.groundTruth("chat");
+      expect(truth.regions["westus3"]).toMatchObject({ trafficShare: 1, endpoint: "ok" });
+      expect(truth.regions["westus3"]?.readyGpus).toBeGreaterThanOrEqual(8);
+      expect(truth.servedWithinSlo).toBeGreaterThanOrEqual(0.99);
+      const loads = s.sim.world.sampledWaits().modelLoads.filter((l) => l.region === "westus3");
+      expect(loads).toHaveLength(1);
+      // The app's verified cutover is never earlier than the world's own recovery minus one sample.
+      expect(report.rtoSeconds!).toBeGreaterThanOrEqual(report.worldRecoverySeconds! - 5);
+      expect(report.phases.capacity).toBeGreaterThan(0);
+      expect(report.phases.warmup).toBeGreaterThan(0);
+      expect(report.rtoOverLowerBound).not.toBeNull();
+    });
+  }, 300_000);
+
+  it("stale-model: westus3 serves a stale version; traffic moves to eastus2", async () => {
+    await runAndInspect(shipped("stale-model"), (report, s) => {
+      expect(report.outcome).toBe("succeeded");
+      expect(report.scope).toEqual({ region: "westus3" });
+      const truth = s.sim.world.groundTruth("chat");
+      expect(truth.regions["westus3"]).toMatchObject({ trafficShare: 0, endpoint: "stale" });
+      expect(truth.regions["eastus2"]?.trafficShare).toBe(1);
+      expect(truth.servedWithinSlo).toBeGreaterThanOrEqual(0.99);
+    });
+  }, 300_000);
+
+  it("capacity-crunch: the first pool cannot allocate; Cutover falls back along the matrix at run time", async () => {
+    await runAndInspect(shipped("capacity-crunch"), (report, s) => {
+      expect(report.outcome).toBe("succeeded");
+      const failover = report.reports[0]!;
+      expect(scaleAttempts(failover)).toEqual(["eastus2/a100x4z3: ZonalAllocationFailed"]);
+      const pools = s.sim.world.snapshot().pools;
+      expect(pools.find((p) => p.key === "rg-chat-eastus2/aks-chat-eastus2/a100z2")).toMatchObject({ servingNodes: 6 });
+      expect(pools.find((p) => p.key === "rg-chat-eastus2/aks-chat-eastus2/a100x4z3")).toMatchObject({
+        servingNodes: 0,
+      });
+      expect(s.sim.world.sampledWaits().allocationFailures.map((f) => f.code)).toEqual(["ZonalAllocationFailed"]);
+      const truth = s.sim.world.groundTruth("chat");
+      expect(truth.regions["eastus2"]?.readyGpus).toBe(6);
+      expect(truth.servedWithinSlo).toBeGreaterThanOrEqual(0.99);
+    });
+  }, 300_000);
+
+  it("training-hub-outage: approved by the operator, resumed in westus3 from the newest intact checkpoint", async () => {
+    await runAndInspect(shipped("training-hub-outage"), (report, s) => {
+      expect(report.outcome).toBe("succeeded");
+      expect(report.workload).toBe("pretrain");
+      expect(report.checkpointStep).toBe(1100);
+      expect(report.workLostSeconds).toBe(1800);
+      const approve = report.steps.find((x) => x.id === "approve");
+      expect(approve?.detail).toBe("manual");
+      // The simulated operator answers 60 s after it first sees the failover waiting (checked every 15 s).
+      expect(approve!.end! - approve!.start!).toBeGreaterThanOrEqual(60);
+      expect(approve!.end! - approve!.start!).toBeLessThanOrEqual(75);
+      const jobs = s.sim.requestLog.find({
+        method: "PUT",
+        path: "/Microsoft.MachineLearningServices/workspaces/mlw-train-westus3/jobs/",
+      });
+      expect(jobs).toHaveLength(1);
+      expect(report.reports[0]?.training).toMatchObject({ status: "resumed", epoch: 2, jobState: "Running" });
+    });
+  }, 300_000);
+});
