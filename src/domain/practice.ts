@@ -22,7 +22,7 @@
 import { Cron } from "croner";
 import { z } from "zod";
 import { CutoverError } from "./errors";
-import { formatPath, zoneSchema } from "./topology";
+import { formatPath, zoneSchema } from "./schema-common";
 
 export const WEEKDAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
 export type Weekday = (typeof WEEKDAYS)[number];

@@ -8,10 +8,10 @@
  * once, each with the path of the offending value.
  */
 import { z } from "zod";
+import { practiceScheduleSchema } from "./practice";
+import { formatPath, ZONES, zoneSchema, type Zone } from "./schema-common";
 
-export const ZONES = ["1", "2", "3"] as const;
-export const zoneSchema = z.enum(ZONES);
-export type Zone = z.infer<typeof zoneSchema>;
+export { formatPath, ZONES, zoneSchema, type Zone };
 
 /** Azure resource names we reference: conservative charset, no path separators. */
 const resourceName = z
@@ -210,6 +210,11 @@ export const workloadSchema = z.strictObject({
   frontDoor: resourceName.optional(),
   regions: z.record(regionName, workloadRegionSchema),
   training: trainingSchema.optional(),
+  /**
+   * Practice runs (scheduled drills) of this workload's failover: when (six-field NCRONTAB, UTC), from which scope,
+   * dry-run or live, and the windows they must fit (see `src/domain/practice.ts` and docs/health-and-failback.md).
+   */
+  practice: practiceScheduleSchema.omit({ workload: true }).optional(),
 });
 export type Workload = z.infer<typeof workloadSchema>;
 
@@ -228,15 +233,6 @@ export type TopologyInput = z.input<typeof topologySchema>;
 export interface TopologyProblem {
   readonly path: string;
   readonly message: string;
-}
-
-export function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  let out = "";
-  for (const key of path) {
-    if (typeof key === "number") out += `[${key}]`;
-    else out += out === "" ? String(key) : `.${String(key)}`;
-  }
-  return out === "" ? "(root)" : out;
 }
 
 function describe(value: unknown): string {
@@ -380,6 +376,18 @@ export function crossCheckTopology(topology: Topology): TopologyProblem[] {
 
     const regionEntries = Object.entries(workload.regions);
     if (regionEntries.length === 0) add([...base, "regions"], "a workload needs at least one region");
+
+    const practice = workload.practice;
+    if (practice !== undefined) {
+      const scope = practice.scope;
+      if (workload.regions[scope.region] === undefined)
+        add(
+          [...base, "practice", "scope", "region"],
+          `workload ${workload.name} has no region "${scope.region}" (has ${Object.keys(workload.regions).join(", ")})`,
+        );
+      else if (scope.zone !== undefined && !(topology.regions[scope.region]?.zones ?? []).includes(scope.zone))
+        add([...base, "practice", "scope", "zone"], `zone ${scope.zone} is not a zone of ${scope.region}`);
+    }
 
     if (workload.kind === "inference") {
       if (workload.frontDoor === undefined) add([...base, "frontDoor"], "required for an inference workload");
