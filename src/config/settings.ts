@@ -115,6 +115,81 @@ export const SETTINGS = {
     description: "Minimum seconds between two automatic failovers of the same workload. Default 1800.",
     setInAzure: true,
   },
+  CUTOVER_PROBE_MODE: {
+    schema: z.enum(["act", "observe", "off"]),
+    description:
+      "Health probes and circuit breakers: act (default: an opening breaker starts or joins the failover of its scope), observe (breakers run and record transitions, no failovers: a shadow mode for introducing probes), off (no probes). Optional tuning, not set by the template: the default applies.",
+    setInAzure: false,
+  },
+  CUTOVER_PROBE_VANTAGES: {
+    schema: z
+      .string()
+      .transform((v) => v.split(",").map((x) => x.trim()))
+      .pipe(
+        z
+          .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, "expected vantage names separated by commas"))
+          .min(1)
+          .refine((list) => new Set(list).size === list.length, "must not repeat a vantage"),
+      ),
+    description:
+      "Comma-separated names of the probe vantage points; each probe is sent once per vantage with the header x-cutover-vantage. Default: one vantage named after REGION_NAME (or cutover). Optional, not set by the template: one Function App probes from one place.",
+    setInAzure: false,
+  },
+  CUTOVER_PROBE_QUORUM: {
+    schema: positiveInt,
+    description:
+      "Vantage points that must agree before a region's breaker opens (N of the M in CUTOVER_PROBE_VANTAGES). Default 1. Optional tuning, not set by the template.",
+    setInAzure: false,
+  },
+  CUTOVER_PROBE_TIMEOUT_MS: {
+    schema: positiveInt.max(60_000),
+    description:
+      "Time box of one probe (ms): a probe that takes longer counts as unreachable. Default 3000. Optional tuning, not set by the template.",
+    setInAzure: false,
+  },
+  CUTOVER_PROBE_CONCURRENCY: {
+    schema: positiveInt.max(256),
+    description:
+      "Probes in flight at once (bounded fan-out, so one slow region never delays the others). Default 16. Optional tuning, not set by the template.",
+    setInAzure: false,
+  },
+  CUTOVER_BREAKER_CONFIG: {
+    schema: z.string().transform((v, ctx) => {
+      try {
+        return JSON.parse(v) as unknown;
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: `expected JSON: ${(error as Error).message}` });
+        return z.NEVER;
+      }
+    }),
+    description:
+      'JSON overrides of the regional breaker configuration (see docs/breaker.md), e.g. {"consecutiveFailures":4}. Optional tuning, not set by the template.',
+    setInAzure: false,
+  },
+  CUTOVER_FAILBACK_MODE: {
+    schema: z.enum(["auto", "off"]),
+    description:
+      "auto (default): once a failed scope's breaker has stayed closed for the soak time, start its failback (which waits for approval unless CUTOVER_FAILBACK_APPROVAL=none); off: fail back by hand only. Optional, not set by the template.",
+    setInAzure: false,
+  },
+  CUTOVER_FAILBACK_SOAK_SECONDS: {
+    schema: z.coerce.number().int().min(0),
+    description:
+      "Seconds a failed scope's breaker must stay closed (and the failover be finished) before failback starts. Default 1800. Optional tuning, not set by the template.",
+    setInAzure: false,
+  },
+  CUTOVER_FAILBACK_HOLD_SECONDS: {
+    schema: z.coerce.number().int().min(0),
+    description:
+      "Seconds the returning region's health must hold at each failback step before the next. Default 300. Optional tuning, not set by the template.",
+    setInAzure: false,
+  },
+  CUTOVER_FAILBACK_APPROVAL: {
+    schema: z.enum(["before-start", "every-step", "none"]),
+    description:
+      "Approval a failback waits for: before-start (default: one approval before traffic moves), every-step, or none. Optional, not set by the template.",
+    setInAzure: false,
+  },
   CUTOVER_POLL_INTERVAL_SECONDS: {
     schema: positiveInt,
     description:
