@@ -152,6 +152,7 @@ async function build(): Promise<Runtime> {
     ...(v.CUTOVER_METRICS_ENDPOINT === undefined ? {} : { metricsEndpoint: v.CUTOVER_METRICS_ENDPOINT }),
     ...(v.CUTOVER_LOGS_ENDPOINT === undefined ? {} : { logsEndpoint: v.CUTOVER_LOGS_ENDPOINT }),
     ...(caPem === undefined ? {} : { caPem }),
+    now,
     // In simulation the runbook retries in virtual time (honouring Retry-After); SDK sleeps would be wall time.
     ...(simulation ? { retryOptions: { maxRetries: 0 } } : {}),
   });

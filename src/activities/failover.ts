@@ -222,6 +222,8 @@ export function createFailoverActivities(ports: FailoverPorts): Record<string, H
             code: op.error?.code ?? op.status,
             detail: op.error?.message ?? `operation ${op.status}`,
           };
+        // The long-running PUT succeeded: AKS reports that only once the nodes are provisioned.
+        return { kind: "done", detail: `${t.region}/${t.pool} at ${t.to} nodes` };
       }
       const pool = await ports.pools.get(ref);
       if (pool.provisioningState === "Failed" && pool.error !== undefined)

@@ -8,7 +8,12 @@ import { CdnManagementClient } from "@azure/arm-cdn";
 import { ContainerServiceClient } from "@azure/arm-containerservice";
 import { FrontDoorManagementClient } from "@azure/arm-frontdoor";
 import type { TokenCredential } from "@azure/core-auth";
-import type { PipelineRetryOptions } from "@azure/core-rest-pipeline";
+import {
+  createHttpHeaders,
+  RestError,
+  type PipelinePolicy,
+  type PipelineRetryOptions,
+} from "@azure/core-rest-pipeline";
 import { LogsQueryClient } from "@azure/monitor-query-logs";
 import { MetricsClient } from "@azure/monitor-query-metrics";
 
@@ -25,6 +30,42 @@ export interface AzureClientOptions {
   readonly retryOptions?: PipelineRetryOptions;
   /** Poll interval for LROs the adapters wait on (ms). */
   readonly updateIntervalInMs?: number;
+  /** Clock for the throttle gate (epoch ms); the virtual clock in the local host. Default Date.now. */
+  readonly now?: () => number;
+}
+
+/**
+ * Honours ARM throttling across every request this process makes, not just the one that got the 429: after a 429 with
+ * `Retry-After: N`, requests to the same host fail fast with a 429 of their own (carrying the time still to wait)
+ * until N seconds have passed, instead of spending the subscription's token bucket again. The caller (a runbook step)
+ * backs off by the Retry-After it reads from the error.
+ */
+export function throttleGatePolicy(now: () => number): PipelinePolicy {
+  const until = new Map<string, number>();
+  return {
+    name: "cutoverThrottleGate",
+    async sendRequest(request, next) {
+      const host = new URL(request.url).host;
+      const blockedUntil = until.get(host) ?? 0;
+      const wait = blockedUntil - now();
+      if (wait > 0) {
+        const seconds = Math.ceil(wait / 1000);
+        throw new RestError(`Throttled: waiting ${seconds}s more after a 429 from ${host} (Retry-After)`, {
+          code: "TooManyRequests",
+          statusCode: 429,
+          request,
+          response: { request, status: 429, headers: createHttpHeaders({ "retry-after": String(seconds) }) },
+        });
+      }
+      const response = await next(request);
+      if (response.status === 429) {
+        const header = Number(response.headers.get("retry-after"));
+        if (Number.isFinite(header) && header > 0)
+          until.set(host, Math.max(until.get(host) ?? 0, now() + header * 1000));
+      }
+      return response;
+    },
+  };
 }
 
 export class AzureClients {
@@ -34,10 +75,22 @@ export class AzureClients {
   private readonly metrics = new Map<string, MetricsClient>();
   private logs: LogsQueryClient | undefined;
 
-  constructor(readonly options: AzureClientOptions) {}
+  constructor(readonly options: AzureClientOptions) {
+    this.gate = throttleGatePolicy(options.now ?? Date.now);
+  }
 
-  private common(): { tlsOptions?: { ca: string }; retryOptions?: PipelineRetryOptions } {
-    const out: { tlsOptions?: { ca: string }; retryOptions?: PipelineRetryOptions } = {};
+  private readonly gate: PipelinePolicy;
+
+  private common(): {
+    tlsOptions?: { ca: string };
+    retryOptions?: PipelineRetryOptions;
+    additionalPolicies: Array<{ policy: PipelinePolicy; position: "perCall" }>;
+  } {
+    const out: {
+      tlsOptions?: { ca: string };
+      retryOptions?: PipelineRetryOptions;
+      additionalPolicies: Array<{ policy: PipelinePolicy; position: "perCall" }>;
+    } = { additionalPolicies: [{ policy: this.gate, position: "perCall" }] };
     if (this.options.caPem !== undefined) out.tlsOptions = { ca: this.options.caPem };
     if (this.options.retryOptions !== undefined) out.retryOptions = this.options.retryOptions;
     return out;

@@ -362,20 +362,25 @@ function nextCandidate(state: ExecutorState, step: ExecStep, now: number, outcom
   const candidates = step.candidates ?? [];
   // Cross-region candidates are usable only when that region is already warmed by this plan.
   const warmRegions = new Set(state.steps.filter((s) => s.kind === "warm").map((s) => s.region));
+  // A pool another (live) scale step of this plan sets is not a fallback: two set-to counts on one pool conflict.
+  const owned = new Set(
+    state.steps
+      .filter((s) => s.kind === "scale" && s !== step && s.status !== "failed" && s.target !== undefined)
+      .map((s) => `${s.target?.region}/${s.target?.pool}`),
+  );
   let next: PoolTarget | undefined;
   while (candidates.length > 0) {
     const c = candidates.shift() as PoolTarget;
-    if (c.region === target?.region || warmRegions.has(c.region)) {
+    const skip = !(c.region === target?.region || warmRegions.has(c.region))
+      ? "skipped: region not in this plan"
+      : owned.has(`${c.region}/${c.pool}`)
+        ? "skipped: another step of this plan scales that pool"
+        : undefined;
+    if (skip === undefined) {
       next = c;
       break;
     }
-    (step.tried ??= []).push({
-      region: c.region,
-      pool: c.pool,
-      zone: c.zone,
-      vmSize: c.vmSize,
-      outcome: "skipped: region not in this plan",
-    });
+    (step.tried ??= []).push({ region: c.region, pool: c.pool, zone: c.zone, vmSize: c.vmSize, outcome: skip });
   }
   if (next === undefined) {
     finish(step, "failed", now, `no capacity: ${describeTried(step.tried ?? [])}`);
@@ -417,7 +422,9 @@ export function applyResult(state: ExecutorState, action: ExecAction, result: Ex
   if (result.kind === "transient") {
     step.errors++;
     step.detail = `retrying after transient error: ${result.detail}`;
-    if (step.errors >= state.options.maxStepErrors) {
+    // Steps with a deadline (scale, warm-up, verify, propagation) keep retrying until it: throttling and conflicts
+    // pass. Steps without one give up after maxStepErrors in a row.
+    if (step.deadline === undefined && step.errors >= state.options.maxStepErrors) {
       if (step.kind === "scale")
         nextCandidate(state, step, now, `gave up after ${step.errors} transient errors: ${result.detail}`);
       else finish(step, "failed", now, `gave up after ${step.errors} transient errors: ${result.detail}`);

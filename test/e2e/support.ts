@@ -58,3 +58,55 @@ export function adHocScenario(
   writeFileSync(file, stringify({ version: 1, name: "ad-hoc", topology: topologyPath, ...scenario }));
   return file;
 }
+
+export interface FailoverView {
+  readonly runtimeStatus: string;
+  readonly status: { phase?: string; current?: string[]; steps?: Array<{ id: string; status: string }> } | null;
+  readonly report: {
+    outcome: string;
+    reasons: string[];
+    compensation: Array<{ action: string; outcome: string }>;
+    readiness?: Array<{ check: string; ok: boolean; detail: string }>;
+    steps: Array<{ id: string; status: string; detail?: string }>;
+  } | null;
+}
+
+/** GET /api/failovers/{id} through the app. */
+export async function failover(simulation: Simulation, id: string): Promise<FailoverView> {
+  const r = await simulation.call("GET", `/api/failovers/${encodeURIComponent(id)}`);
+  if (r.status !== 200) throw new Error(`GET /api/failovers/${id}: ${r.status} ${JSON.stringify(r.json)}`);
+  return r.json as FailoverView;
+}
+
+const TERMINAL = new Set(["Completed", "Failed", "Terminated"]);
+
+/** Runs the world until the failover finishes (or `maxVirtualMs`), then returns its view. */
+export async function untilFinished(
+  simulation: Simulation,
+  id: string,
+  maxVirtualMs = 45 * 60_000,
+): Promise<FailoverView> {
+  await simulation.runUntil(async () => TERMINAL.has((await failover(simulation, id)).runtimeStatus), {
+    maxVirtualMs,
+    chunkMs: 5_000,
+  });
+  return failover(simulation, id);
+}
+
+/** A quiet world (no faults, no alerts) over the example topology, with model stores seeded for every workload. */
+export function quietScenario(
+  extra: Record<string, unknown> = {},
+  editTopology?: (topology: Record<string, unknown>) => void,
+): string {
+  return adHocScenario(
+    {
+      seed: 7,
+      modelStores: {
+        chat: { eastus2: ["2026.10.2"], westus3: ["2026.10.2"] },
+        "chat-lite": { centralus: ["2026.11.0"], swedencentral: ["2026.11.0"], francecentral: ["2026.11.0"] },
+      },
+      ...extra,
+    },
+    editTopology,
+  );
+}
