@@ -6,7 +6,7 @@ import { request } from "node:https";
 import { ContainerServiceClient } from "@azure/arm-containerservice";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Simulator } from "../../local/sim/simulator";
-import { CHAT_EUS2, CHAT_WUS3, elapsed, startExample, startInline } from "./helpers";
+import { CHAT_EUS2, CHAT_WUS3, elapsed, startInline } from "./helpers";
 
 let sim: Simulator | undefined;
 afterEach(async () => {
