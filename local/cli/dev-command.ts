@@ -131,6 +131,46 @@ interface DevCommandFlags {
   readonly entry?: string;
   readonly store?: string;
   readonly functionKey?: string;
+  readonly scenario?: string;
+}
+
+/**
+ * `cutover dev --scenario <name|file>`: the app wired to a simulated Azure — Azurite, the Azure simulator (the
+ * scenario's world, faults and alerts) and the app in the local host, all following real time times `speed`.
+ */
+export async function runDevScenario(
+  flags: DevCommandFlags,
+  port: number,
+  speed: number,
+  io: DevIO,
+): Promise<{ stop(): Promise<void> }> {
+  const { PACKAGE_ROOT } = await import("../../src/version.js");
+  const { scenarioPath, startSimulation } = await import("../simulate/environment.js");
+  const { join } = await import("node:path");
+  const simulation = await startSimulation({
+    scenario: scenarioPath(flags.scenario ?? "", join(PACKAGE_ROOT, "examples")),
+    entry: flags.entry === undefined ? entryFromPackage(PACKAGE_ROOT) : resolve(flags.entry),
+    port,
+    ...(flags.functionKey === undefined ? {} : { functionKey: flags.functionKey }),
+  });
+  simulation.host.startRealTime(speed);
+  const info = {
+    url: simulation.host.baseUrl,
+    functionKey: simulation.host.functionKey,
+    scenario: simulation.loaded.scenario.name,
+    armEndpoint: simulation.sim.armEndpoint,
+    caFile: simulation.sim.caFile,
+    endpointsOrigin: simulation.sim.endpointsOrigin,
+    blobEndpoint: simulation.azurite.blobEndpoint,
+  };
+  if (flags.json === true) io.out(JSON.stringify(info));
+  else {
+    io.out(`Cutover local host with simulated Azure (scenario ${info.scenario}): ${info.url}`);
+    io.out(`Function key: ${info.functionKey}`);
+    io.out(`Azure simulator (ARM): ${info.armEndpoint} (trust ${info.caFile}); Azurite: ${info.blobEndpoint}`);
+    io.out("Press Ctrl+C to stop.");
+  }
+  return simulation;
 }
 
 export function registerDevCommand(program: Command): void {
@@ -143,6 +183,10 @@ export function registerDevCommand(program: Command): void {
     .option("--entry <file>", "app entry (default: package.json main)")
     .option("--store <dir>", "keep orchestration histories in this directory (default: in memory)")
     .option("--function-key <key>", "function key to accept (default: random)")
+    .option(
+      "--scenario <name|file>",
+      "also start Azurite and the Azure simulator for this scenario and wire the app to them",
+    )
     .action(async (flags: DevCommandFlags) => {
       let port: number;
       let speed: number;
@@ -165,6 +209,12 @@ export function registerDevCommand(program: Command): void {
       process.on("SIGINT", onSignal);
       process.on("SIGTERM", onSignal);
       try {
+        if (flags.scenario !== undefined) {
+          const simulation = await runDevScenario(flags, port, speed, io);
+          await interrupted;
+          await simulation.stop();
+          return;
+        }
         const host = await runDev(
           {
             port,

@@ -38,6 +38,10 @@ export interface SimulationOptions {
   readonly store?: HistoryStore;
   /** Seconds between ground-truth samples (virtual). Default 5. */
   readonly sampleSeconds?: number;
+  /** Loopback port of the app (0: any free port, the default). */
+  readonly port?: number;
+  /** Function key the app accepts (random by default). */
+  readonly functionKey?: string;
 }
 
 export interface GroundTruthSample {
@@ -154,11 +158,17 @@ function parseOrText(text: string): unknown {
   }
 }
 
+interface AppOptions {
+  readonly port?: number | undefined;
+  readonly functionKey?: string | undefined;
+}
+
 async function startApp(
   entry: AppEntry,
   clock: VirtualClock,
   store: HistoryStore,
   env: Readonly<Record<string, string>>,
+  options: AppOptions = {},
 ): Promise<LocalHost> {
   return startLocalHost({
     entry,
@@ -166,6 +176,8 @@ async function startApp(
     store,
     env,
     beforeLoad: () => resetComposition(),
+    ...(options.port === undefined ? {} : { port: options.port }),
+    ...(options.functionKey === undefined ? {} : { functionKey: options.functionKey }),
   });
 }
 
@@ -244,7 +256,10 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
       ...options.env,
     };
     const store = options.store ?? new MemoryHistoryStore();
-    const host = await startApp(options.entry, clock, store, env);
+    const host = await startApp(options.entry, clock, store, env, {
+      port: options.port,
+      functionKey: options.functionKey,
+    });
     const simulation = new Simulation(loaded, clock, sim, azurite, host, store, env, options.entry, cleanup);
     simulation.wire();
 
