@@ -10,7 +10,7 @@
  * environment wins, as with Core Tools); otherwise the offline defaults below.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import type { LocalHost, LocalHostOptions, Registration } from "../host";
 
@@ -146,7 +146,6 @@ export async function runDevScenario(
 ): Promise<{ stop(): Promise<void> }> {
   const { PACKAGE_ROOT } = await import("../../src/version.js");
   const { scenarioPath, startSimulation } = await import("../simulate/environment.js");
-  const { join } = await import("node:path");
   const simulation = await startSimulation({
     scenario: scenarioPath(flags.scenario ?? "", join(PACKAGE_ROOT, "examples")),
     entry: flags.entry === undefined ? entryFromPackage(PACKAGE_ROOT) : resolve(flags.entry),
