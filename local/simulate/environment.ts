@@ -253,6 +253,11 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
       CUTOVER_LOCAL_SIMULATION: "true",
       CUTOVER_POLL_INTERVAL_SECONDS: String(options.pollSeconds ?? 5),
       CUTOVER_AUTO_COOLDOWN_SECONDS: "1800",
+      // Cutover's own probes every 10 s, from the scenario's vantage points when it names some.
+      CUTOVER_PROBE_SCHEDULE: "*/10 * * * * *",
+      ...(loaded.scenario.vantagePoints.length > 0
+        ? { CUTOVER_PROBE_VANTAGES: loaded.scenario.vantagePoints.join(",") }
+        : {}),
       ...options.env,
     };
     const store = options.store ?? new MemoryHistoryStore();
