@@ -19,6 +19,7 @@ export const OFFLINE_DEFAULTS: Readonly<Record<string, string>> = {
   FUNCTIONS_WORKER_RUNTIME: "node",
   CUTOVER_TOPOLOGY_PATH: "examples/topology.yaml",
   CUTOVER_TASK_HUB: "CutoverLocal",
+  CUTOVER_PROBE_SCHEDULE: "*/10 * * * * *",
 };
 
 export interface DevOptions {
