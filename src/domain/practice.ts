@@ -392,6 +392,11 @@ export const practiceResultSchema = z.strictObject({
   result: z.enum(["pending", "pass", "fail", "skipped"]),
   /** The failover instance that ran the drill, when it ran. */
   runId: z.string().optional(),
+  /** When the run was graded (epoch ms). */
+  gradedAt: z.number().int().min(0).optional(),
+  /** The run's RTO figures, once graded: measured (live) and predicted (both modes). */
+  rtoSeconds: z.number().min(0).optional(),
+  predictedRtoSeconds: z.number().min(0).optional(),
 });
 export type PracticeResult = z.infer<typeof practiceResultSchema>;
 
