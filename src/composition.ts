@@ -19,13 +19,15 @@ import type { FailoverPorts } from "./activities/ports";
 import { AksPoolsAdapter } from "./adapters/aks-pools";
 import { AzureClients } from "./adapters/azure-clients";
 import { BlobAccounts } from "./adapters/blob-accounts";
+import { ControlStore } from "./adapters/control-store";
 import { EndpointAdapter } from "./adapters/endpoints";
 import { FrontDoorAdapter } from "./adapters/front-door";
 import { ModelStoreAdapter } from "./adapters/model-store";
-import { MonitorAdapter } from "./adapters/monitor";
+import { MonitorAdapter, readGpuReadiness, type GpuReadiness } from "./adapters/monitor";
 import { ALERT_TABLE, STATE_CONTAINER, StateStore } from "./adapters/state-store";
 import { readSettings, type SettingsResult } from "./config/settings";
 import { formatProblem, loadTopologyFile, type TopologyLoadResult } from "./config/topology-loader";
+import { parseBreakerConfig, type BreakerConfigInput } from "./domain/circuit-breaker";
 import { CutoverError } from "./domain/errors";
 import type { Topology } from "./domain/topology";
 
@@ -108,6 +110,79 @@ export interface Runtime {
   readonly cooldownSeconds: number;
   readonly pollSeconds: number;
   readonly confirmAlerts: boolean;
+  /** Shifts and practice logs (compare-and-swap blobs). */
+  readonly control: ControlStore;
+  /** Health probes, breakers and failback (issue #6). */
+  readonly health: HealthSettings;
+}
+
+/** What the probe timer, the breakers and the failback check are configured with. */
+export interface HealthSettings {
+  readonly mode: "act" | "observe" | "off";
+  readonly vantages: ReadonlyArray<string>;
+  readonly quorum: number;
+  readonly timeoutMs: number;
+  readonly concurrency: number;
+  /** Validated configuration inputs of the workload-region and zone breakers (entities parse them again). */
+  readonly regionBreaker: BreakerConfigInput;
+  readonly zoneBreaker: BreakerConfigInput;
+  readonly failback: {
+    readonly mode: "auto" | "off";
+    readonly soakSeconds: number;
+    readonly holdSeconds: number;
+    readonly approval: "before-start" | "every-step" | "none";
+  };
+  /** GPU readiness of a cluster from Azure Monitor (`gpu_ready_nodes`). */
+  readonly gpuReadiness: (
+    subscriptionId: string,
+    cluster: { readonly resourceGroup: string; readonly name: string },
+    region: string,
+  ) => Promise<GpuReadiness | undefined>;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** `override` over `base`, recursively for plain objects (arrays and scalars replace). */
+function merge(base: Record<string, unknown>, override: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(override)) {
+    const b = out[k];
+    out[k] = isRecord(b) && isRecord(v) ? merge(b, v) : v;
+  }
+  return out;
+}
+
+/**
+ * Breaker configurations. Workload-region breakers judge probes from the configured vantages (N of M); the window
+ * holds at least 20 entries per vantage (3 min at 10 s is 18). Zone breakers judge one GPU-readiness point per minute
+ * from Azure Monitor: 2 bad points in a row open, within a 5-minute window. `CUTOVER_BREAKER_CONFIG` overrides the
+ * regional one; both are validated here so that a bad setting fails the app's start, not a probe round.
+ */
+export function breakerConfigs(
+  vantages: ReadonlyArray<string>,
+  quorum: number,
+  override: unknown,
+): { region: BreakerConfigInput; zone: BreakerConfigInput } {
+  if (override !== undefined && !isRecord(override))
+    throw new CutoverError("INVALID_CONFIG", "CUTOVER_BREAKER_CONFIG: expected a JSON object");
+  const region = merge(
+    {
+      window: { maxEntries: Math.max(60, 20 * vantages.length) },
+      quorum: { required: quorum, vantages: [...vantages] },
+    },
+    (override ?? {}),
+  ) as BreakerConfigInput;
+  const zone: BreakerConfigInput = {
+    window: { durationMs: 300_000, maxEntries: 30 },
+    consecutiveFailures: 2,
+    minimumCalls: 3,
+    quorum: { required: 1, vantages: [] },
+  };
+  parseBreakerConfig(region);
+  parseBreakerConfig(zone);
+  return { region, zone };
 }
 
 function isLoopback(url: string | undefined): boolean {
@@ -209,6 +284,16 @@ async function build(): Promise<Runtime> {
       updateIntervalInMs,
     }),
   });
+  const vantages = v.CUTOVER_PROBE_VANTAGES ?? [
+    process.env["REGION_NAME"]?.replace(/[^A-Za-z0-9._:-]/g, "") || "cutover",
+  ];
+  const quorum = v.CUTOVER_PROBE_QUORUM ?? 1;
+  if (quorum > vantages.length)
+    throw new CutoverError(
+      "INVALID_CONFIG",
+      `CUTOVER_PROBE_QUORUM: ${quorum} exceeds the ${vantages.length} vantage(s) in CUTOVER_PROBE_VANTAGES`,
+    );
+  const breakers = breakerConfigs(vantages, quorum, v.CUTOVER_BREAKER_CONFIG);
   return {
     topology,
     state,
@@ -218,6 +303,24 @@ async function build(): Promise<Runtime> {
     cooldownSeconds: v.CUTOVER_AUTO_COOLDOWN_SECONDS ?? 1800,
     pollSeconds: v.CUTOVER_POLL_INTERVAL_SECONDS ?? 15,
     confirmAlerts: v.CUTOVER_ALERT_CONFIRM ?? false,
+    control: new ControlStore(container),
+    health: {
+      mode: v.CUTOVER_PROBE_MODE ?? "act",
+      vantages,
+      quorum,
+      timeoutMs: v.CUTOVER_PROBE_TIMEOUT_MS ?? 3000,
+      concurrency: v.CUTOVER_PROBE_CONCURRENCY ?? 16,
+      regionBreaker: breakers.region,
+      zoneBreaker: breakers.zone,
+      failback: {
+        mode: v.CUTOVER_FAILBACK_MODE ?? "auto",
+        soakSeconds: v.CUTOVER_FAILBACK_SOAK_SECONDS ?? 1800,
+        holdSeconds: v.CUTOVER_FAILBACK_HOLD_SECONDS ?? 300,
+        approval: v.CUTOVER_FAILBACK_APPROVAL ?? "before-start",
+      },
+      gpuReadiness: (subscriptionId, cluster, region) =>
+        readGpuReadiness(clients, now, subscriptionId, cluster, region),
+    },
   };
 }
 

@@ -133,6 +133,7 @@ export async function drillsHandler(request: HttpRequest, context: InvocationCon
     const options = { pollSeconds: rt.pollSeconds };
     let instanceId: string;
     let outcome: "started" | "joined";
+    let replaced: string | undefined;
     if (drill.mode === "dry-run") {
       instanceId = reference;
       await client.startNew(ORCHESTRATIONS.failoverWorkload, {
@@ -148,16 +149,37 @@ export async function drillsHandler(request: HttpRequest, context: InvocationCon
       });
       outcome = "started";
     } else {
-      ({ instanceId, outcome } = await startOrJoinFailover(
-        { client, state: rt.state, now, cooldownSeconds: 0 },
-        { workload: drill.workload, scope: drill.scope, mode: "live", trigger, topology: rt.topology, options },
-      ));
+      // A live drill is an operator's run: manual precedence (it preempts automatic and practice runs).
+      const started = await startOrJoinFailover(
+        { client, state: rt.state, now, cooldownSeconds: 0, control: rt.control },
+        {
+          workload: drill.workload,
+          scope: drill.scope,
+          mode: "live",
+          trigger,
+          topology: rt.topology,
+          options,
+          precedence: "manual",
+          by: "POST /api/drills",
+        },
+      );
+      if (started.outcome === "refused")
+        return problem(409, started.detail ?? "another run holds the workload", { holder: started.instanceId });
+      ({ instanceId, outcome } = started);
+      replaced = started.replaced;
     }
     const response = client.createCheckStatusResponse(request, instanceId);
     const links = (await response.json()) as Record<string, unknown> | undefined;
     return json(
       202,
-      { instanceId, outcome, mode: drill.mode, statusUrl: `/api/failovers/${instanceId}`, ...(links ?? {}) },
+      {
+        instanceId,
+        outcome,
+        mode: drill.mode,
+        statusUrl: `/api/failovers/${instanceId}`,
+        ...(replaced === undefined ? {} : { replaced }),
+        ...(links ?? {}),
+      },
       { location: `/api/failovers/${instanceId}` },
     );
   } catch (error) {
