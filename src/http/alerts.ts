@@ -10,7 +10,10 @@ import * as df from "durable-functions";
 import { now, runtime } from "../composition";
 import { mapAlert, MAX_ALERT_BYTES, parseAlertBody, type CommonAlert } from "../domain/alerts";
 import type { FailedScope } from "../domain/plan";
+import { alertEvidenceFromCommonAlert } from "../domain/probe-evidence";
+import { breakerFor } from "../health/breaker-scopes";
 import { EVENTS } from "../runbooks/contracts";
+import { BREAKER_OPERATIONS, ENTITIES, type RecordInput } from "../runbooks/health-contracts";
 import { activeFailover, startOrJoinFailover, type StartOutcome } from "./failover-service";
 import { failure, json, problem } from "./responses";
 
@@ -28,7 +31,7 @@ export async function alertsHandler(request: HttpRequest, context: InvocationCon
     const receivedAt = new Date(now()).toISOString();
     const essentials = alert.data.essentials;
     const record = async (
-      outcome: "started" | "joined" | "ignored" | "resolved",
+      outcome: "started" | "joined" | "ignored" | "resolved" | "rejected",
       targets: string[],
       instanceIds: string[],
       reason: string,
@@ -59,6 +62,26 @@ export async function alertsHandler(request: HttpRequest, context: InvocationCon
       (t) => `${t.workload}/${t.scope.region}${t.scope.zone === undefined ? "" : `/${t.scope.zone}`}`,
     );
 
+    // Alerts are evidence for the breakers of the scopes they map to (they never open one alone; see docs/breaker.md).
+    const evidence = alertEvidenceFromCommonAlert(alert, Date.parse(receivedAt));
+    for (const t of mapping.targets) {
+      const breaker = breakerFor(rt.topology, t.workload, t.scope);
+      if (breaker === undefined || rt.health.mode === "off") continue;
+      const input: RecordInput = {
+        now: Date.parse(receivedAt),
+        config: breaker.kind === "zone" ? rt.health.zoneBreaker : rt.health.regionBreaker,
+        evidence: [evidence],
+      };
+      try {
+        await client.signalEntity(new df.EntityId(ENTITIES.breaker, breaker.key), BREAKER_OPERATIONS.record, input);
+      } catch (error) {
+        // The failover path below does not depend on the breaker; a lost signal only delays its evidence.
+        context.warn(
+          `alert evidence for ${breaker.key} not delivered: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+    }
+
     if (essentials.monitorCondition === "Resolved") {
       const notified: string[] = [];
       for (const t of mapping.targets) {
@@ -79,7 +102,7 @@ export async function alertsHandler(request: HttpRequest, context: InvocationCon
     const results: Array<StartOutcome & { workload: string; scope: FailedScope }> = [];
     for (const t of mapping.targets) {
       const outcome = await startOrJoinFailover(
-        { client, state: rt.state, now, cooldownSeconds: rt.cooldownSeconds },
+        { client, state: rt.state, now, cooldownSeconds: rt.cooldownSeconds, control: rt.control },
         {
           workload: t.workload,
           scope: t.scope,
@@ -92,19 +115,25 @@ export async function alertsHandler(request: HttpRequest, context: InvocationCon
       results.push({ ...outcome, workload: t.workload, scope: t.scope });
     }
     const started = results.some((r) => r.outcome === "started");
+    const acted = results.some((r) => r.outcome !== "refused");
+    const summary = started ? "started" : acted ? "joined" : "rejected";
     await record(
-      started ? "started" : "joined",
+      summary,
       targetNames,
       results.map((r) => r.instanceId),
-      mapping.targets.map((t) => t.via).join("; "),
+      [
+        ...mapping.targets.map((t) => t.via),
+        ...results.filter((r) => r.outcome === "refused").map((r) => `refused: ${r.detail ?? "shift held"}`),
+      ].join("; "),
     );
     return json(202, {
-      outcome: started ? "started" : "joined",
+      outcome: summary,
       failovers: results.map((r) => ({
         workload: r.workload,
         scope: r.scope,
         instanceId: r.instanceId,
         outcome: r.outcome,
+        ...(r.detail === undefined ? {} : { detail: r.detail }),
         statusUrl: `/api/failovers/${r.instanceId}`,
       })),
     });
