@@ -5,3 +5,5 @@
 import "./functions/health";
 import "./functions/http";
 import "./functions/durable";
+import "./functions/entities";
+import "./functions/probes";

@@ -2,11 +2,14 @@
 import * as df from "durable-functions";
 import { runtime } from "../composition";
 import { ACTIVITIES, ORCHESTRATIONS } from "../runbooks/contracts";
+import { failbackWorkloadOrchestrator } from "../runbooks/failback-workload";
 import { failoverWorkloadOrchestrator } from "../runbooks/failover-workload";
+import { HEALTH_ORCHESTRATIONS } from "../runbooks/health-contracts";
 import { resumeTrainingOrchestrator } from "../runbooks/resume-training";
 import { TRAINING_ACTIVITIES, TRAINING_ORCHESTRATIONS } from "../runbooks/training-contracts";
 
 df.app.orchestration(ORCHESTRATIONS.failoverWorkload, failoverWorkloadOrchestrator);
+df.app.orchestration(HEALTH_ORCHESTRATIONS.failbackWorkload, failbackWorkloadOrchestrator);
 df.app.orchestration(TRAINING_ORCHESTRATIONS.resumeTraining, resumeTrainingOrchestrator);
 
 for (const key of Object.keys(TRAINING_ACTIVITIES) as Array<keyof typeof TRAINING_ACTIVITIES>) {

@@ -2,9 +2,11 @@
 import { app } from "@azure/functions";
 import * as df from "durable-functions";
 import { alertsHandler } from "../http/alerts";
+import { breakersHandler } from "../http/breakers";
 import { abortHandler, approveHandler, drillsHandler, getFailoverHandler } from "../http/failovers";
 import { gatesHandler } from "../http/gates";
 import { planHandler } from "../http/plan";
+import { practiceHandler } from "../http/practice";
 
 const durableClient = df.input.durableClient();
 
@@ -49,4 +51,18 @@ app.http("gates", {
   methods: ["GET"],
   authLevel: "anonymous",
   handler: gatesHandler,
+});
+app.http("breakers", {
+  route: "breakers/{workload}/{region}",
+  methods: ["GET"],
+  authLevel: "function",
+  extraInputs: [durableClient],
+  handler: breakersHandler,
+});
+app.http("practice", {
+  route: "practice/{workload}",
+  methods: ["GET"],
+  authLevel: "function",
+  extraInputs: [durableClient],
+  handler: practiceHandler,
 });
