@@ -25,7 +25,7 @@ import {
   warmInputSchema,
   type Snapshot,
 } from "../runbooks/activity-contracts";
-import type { FailoverPorts, OriginPatch } from "./ports";
+import type { FailoverPorts, OriginPatch, PoolRef } from "./ports";
 
 type Handler = (input: unknown, context: InvocationContext) => Promise<unknown>;
 
@@ -68,6 +68,19 @@ async function guard(work: () => Promise<ExecResult>): Promise<ExecResult> {
     if (errorCodeOf(error) === "INVALID_INPUT") throw error;
     return resultFromError(error);
   }
+}
+
+function poolRef(t: {
+  subscriptionId: string;
+  cluster: { resourceGroup: string; name: string };
+  pool: string;
+}): PoolRef {
+  return {
+    subscriptionId: t.subscriptionId,
+    resourceGroup: t.cluster.resourceGroup,
+    cluster: t.cluster.name,
+    pool: t.pool,
+  };
 }
 
 export function createFailoverActivities(ports: FailoverPorts): Record<string, Handler> {
@@ -190,12 +203,7 @@ export function createFailoverActivities(ports: FailoverPorts): Record<string, H
   const beginScalePool: Handler = (raw) =>
     guard(async () => {
       const t = parse(poolTargetSchema, raw, ACTIVITIES.beginScalePool);
-      const ref = {
-        subscriptionId: t.subscriptionId,
-        resourceGroup: t.cluster.resourceGroup,
-        cluster: t.cluster.name,
-        pool: t.pool,
-      };
+      const ref = poolRef(t);
       const begin = await ports.pools.beginScale(ref, t.to);
       if (begin.kind === "unchanged")
         return { kind: "done", detail: `${t.region}/${t.pool} already at ${begin.count} nodes` };
@@ -206,12 +214,7 @@ export function createFailoverActivities(ports: FailoverPorts): Record<string, H
   const getScaleStatus: Handler = (raw) =>
     guard(async () => {
       const t = parse(poolTargetSchema, raw, ACTIVITIES.getScaleStatus);
-      const ref = {
-        subscriptionId: t.subscriptionId,
-        resourceGroup: t.cluster.resourceGroup,
-        cluster: t.cluster.name,
-        pool: t.pool,
-      };
+      const ref = poolRef(t);
       if (t.operation !== undefined) {
         const op = await ports.pools.operationStatus(ref, t.operation);
         if (op.status === "InProgress")
@@ -377,12 +380,7 @@ export function createFailoverActivities(ports: FailoverPorts): Record<string, H
             problems.push(`${target.region}: latency ${health.latencyMs} ms over ${input.latencyMs} ms`);
           let gpus = 0;
           for (const p of target.pools) {
-            const pool = await ports.pools.get({
-              subscriptionId: input.subscriptionId,
-              resourceGroup: p.cluster.resourceGroup,
-              cluster: p.cluster.name,
-              pool: p.pool,
-            });
+            const pool = await ports.pools.get(poolRef({ subscriptionId: input.subscriptionId, ...p }));
             if (pool.provisioningState === "Succeeded") gpus += pool.count * p.gpusPerNode;
           }
           if (gpus + 1e-9 < target.needGpus)

@@ -479,31 +479,26 @@ export function applyResult(state: ExecutorState, action: ExecAction, result: Ex
         }
       }
       if (result.kind !== "done") delete step.stableSince;
-      if (result.kind === "failed") finish(step, "failed", now, `${result.code}: ${result.detail}`);
-      else if (result.kind === "pending") {
-        step.detail = result.detail ?? "waiting";
-        step.nextAt = now + Math.max(poll, (result.retryAfterSeconds ?? 0) * 1000);
-      } else finish(step, "done", now, result.detail);
+      settle(step, result, now, poll);
       return;
     }
     case "warmEndpoint":
     case "getFrontDoorStatus":
-      if (result.kind === "failed") finish(step, "failed", now, `${result.code}: ${result.detail}`);
-      else if (result.kind === "pending") {
-        step.detail = result.detail ?? "waiting";
-        step.nextAt = now + Math.max(poll, (result.retryAfterSeconds ?? 0) * 1000);
-      } else finish(step, "done", now, result.detail);
-      return;
     case "setHealthGate":
     case "updateFrontDoor":
     case "resumeTraining":
-      if (result.kind === "failed") finish(step, "failed", now, `${result.code}: ${result.detail}`);
-      else if (result.kind === "pending") {
-        step.detail = result.detail ?? "in progress";
-        step.nextAt = now + poll;
-      } else finish(step, "done", now, result.detail);
+      settle(step, result, now, poll);
       return;
   }
+}
+
+/** The common outcome of a step call: done finishes it, failed fails it, pending polls again (honouring Retry-After). */
+function settle(step: ExecStep, result: Exclude<ExecResult, { kind: "transient" }>, now: number, poll: number): void {
+  if (result.kind === "failed") finish(step, "failed", now, `${result.code}: ${result.detail}`);
+  else if (result.kind === "pending") {
+    step.detail = result.detail ?? "waiting";
+    step.nextAt = now + Math.max(poll, (result.retryAfterSeconds ?? 0) * 1000);
+  } else finish(step, "done", now, result.detail);
 }
 
 /** Earliest time something needs the runbook's attention again, or undefined when nothing is running. */
