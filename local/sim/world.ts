@@ -512,10 +512,24 @@ export class World {
     if (readyGpus === 0) return "no-capacity";
     if (e.loading !== undefined) return "loading";
     if (e.loadedVersion === null) return "cold";
-    if (e.loadedVersion !== e.workload.model.version) return "stale";
+    if (e.loadedVersion !== e.workload.model.version && !this.staleHiddenFromHealth(e)) return "stale";
     if (this.endpointLatency(e) > e.workload.slo.latencyMs) return "degraded";
     if (e.gate === "drained") return "drained";
     return "ok";
+  }
+
+  /** A `status-only` stale-model fault: the health check does not compare the loaded version with the expected one. */
+  private staleHiddenFromHealth(e: EndpointState): boolean {
+    for (const f of this.faults.values())
+      if (
+        f.fault.kind === "stale-model" &&
+        f.fault.healthCheck === "status-only" &&
+        f.fault.workload === e.workload.name &&
+        f.fault.region === e.region &&
+        e.loadedVersion === f.fault.version
+      )
+        return true;
+    return false;
   }
 
   private probeOrigin(o: OriginConfig, pop: Pop): ProbeOutcome {
