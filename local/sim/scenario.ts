@@ -11,6 +11,7 @@ import { readFile } from "node:fs/promises";
 import * as path from "node:path";
 import { parseDocument, LineCounter } from "yaml";
 import { z } from "zod";
+import { readSettings, SETTINGS } from "../../src/config/settings";
 import {
   crossCheckTopology,
   problemsFromZod,
@@ -73,6 +74,12 @@ export const faultSchema = z.discriminatedUnion("kind", [
     region: regionName,
     /** The version the endpoint serves instead of the expected one (until a warm-up loads another). */
     version: z.string().min(1),
+    /**
+     * `version-aware` (default): the health check compares versions and answers 503 `stale`. `status-only`: like
+     * vLLM's `/health`, it answers 200 whatever model is loaded (still reporting `modelVersion`), so Front Door keeps
+     * routing to the stale model and only a probe that checks the version sees it.
+     */
+    healthCheck: z.enum(["version-aware", "status-only"]).default("version-aware"),
   }),
   z.strictObject({
     ...faultBase,
@@ -243,6 +250,13 @@ export const scenarioSchema = z.strictObject({
   modelStores: z.record(z.string(), z.record(regionName, z.array(z.string().min(1)))).default({}),
   /** Seed data for Azurite: workload → region → checkpoints replicated there. */
   checkpoints: z.record(z.string(), z.record(regionName, z.array(checkpointSeedSchema))).default({}),
+  /**
+   * Cutover app settings for this scenario (e.g. `CUTOVER_FAILBACK_SOAK_SECONDS: "300"`), validated against the
+   * settings table; settings passed by a test or the CLI win.
+   */
+  settings: z
+    .record(z.string().regex(/^CUTOVER_[A-Z0-9_]+$/, "expected a CUTOVER_* app setting"), z.string())
+    .default({}),
 });
 export type Scenario = z.output<typeof scenarioSchema>;
 export type ScenarioInput = z.input<typeof scenarioSchema>;
@@ -312,6 +326,10 @@ export function resolveScenario(rawScenario: unknown, rawTopology: unknown, sour
   }
   problems.push(...crossCheckTopology(topo.data).map((p) => ({ ...p, file: "topology" as const })));
   crossCheckScenario(scenario, topo.data, add);
+  for (const name of Object.keys(scenario.settings))
+    if (!(name in SETTINGS)) add(`settings.${name}`, "is not a Cutover app setting (see src/config/settings.ts)");
+  const settings = readSettings(scenario.settings);
+  if (!settings.ok) for (const p of settings.problems) add(`settings.${p.name}`, p.message);
   return problems.length > 0
     ? { ok: false, problems }
     : { ok: true, loaded: { scenario, topology: topo.data, source } };

@@ -258,6 +258,7 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
       ...(loaded.scenario.vantagePoints.length > 0
         ? { CUTOVER_PROBE_VANTAGES: loaded.scenario.vantagePoints.join(",") }
         : {}),
+      ...loaded.scenario.settings,
       ...options.env,
     };
     const store = options.store ?? new MemoryHistoryStore();
