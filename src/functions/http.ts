@@ -1,7 +1,7 @@
 /** HTTP routes (all under /api). Thin registrations: the handlers live in src/http/. */
 import { app } from "@azure/functions";
 import * as df from "durable-functions";
-import { alertsHandler } from "../http/alerts";
+import { alertsHandler, listAlertsHandler } from "../http/alerts";
 import { breakersHandler } from "../http/breakers";
 import { abortHandler, approveHandler, drillsHandler, getFailoverHandler } from "../http/failovers";
 import { gatesHandler } from "../http/gates";
@@ -17,6 +17,7 @@ app.http("alerts", {
   extraInputs: [durableClient],
   handler: alertsHandler,
 });
+app.http("listAlerts", { route: "alerts", methods: ["GET"], authLevel: "function", handler: listAlertsHandler });
 app.http("drills", {
   route: "drills",
   methods: ["POST"],

@@ -147,3 +147,15 @@ function firedAt(alert: CommonAlert, fallback: string): string {
   const fired = Date.parse(alert.data.essentials.firedDateTime);
   return Number.isNaN(fired) ? fallback : new Date(fired).toISOString();
 }
+
+/** `GET /api/alerts?day=YYYY-MM-DD`: every alert received that day (UTC) and what Cutover did with it. */
+export async function listAlertsHandler(request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
+  const day = request.query.get("day") ?? new Date(now()).toISOString().slice(0, 10);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return problem(400, `day: expected YYYY-MM-DD, got ${JSON.stringify(day)}`);
+  try {
+    const records = await (await runtime()).state.listAlerts(day);
+    return json(200, { day, count: records.length, alerts: records });
+  } catch (error) {
+    return failure(error);
+  }
+}

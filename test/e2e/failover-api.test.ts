@@ -163,3 +163,63 @@ describe("live drills: approval and abort", () => {
     }
   }, 300_000);
 });
+
+function alertFor(workload: string, region: string, condition: "Fired" | "Resolved", id: string): string {
+  const body = JSON.parse(fixture("alerts/metric-custom-properties.json"));
+  body.data.essentials.alertId = `/subscriptions/6f1c2b7e-9a55-4c1e-8d2a-3e0f4b5a6c7d/providers/Microsoft.AlertsManagement/alerts/${id}`;
+  body.data.essentials.monitorCondition = condition;
+  body.data.essentials.firedDateTime = "2030-01-01T00:00:30.000Z";
+  body.data.customProperties = { workload, region };
+  return JSON.stringify(body);
+}
+
+describe("alerts: confirmation, resolution and the record", () => {
+  it("does not act on an alert that Azure Monitor metrics do not confirm (CUTOVER_ALERT_CONFIRM)", async () => {
+    const s = await startSimulation({ scenario: quietScenario(), entry, env: { CUTOVER_ALERT_CONFIRM: "true" } });
+    try {
+      await s.runUntil(() => false, { maxVirtualMs: 6 * 60_000 }); // metrics history: chat-eastus2 healthy
+      const r = await s.call("POST", "/api/alerts", JSON.parse(alertFor("chat", "eastus2", "Fired", "a-1")));
+      expect(r.status).toBe(202);
+      const id = (r.json as { failovers: Array<{ instanceId: string }> }).failovers[0]!.instanceId;
+      const view = await untilFinished(s, id);
+      expect(view.report?.outcome).toBe("not-confirmed");
+      expect(view.report?.reasons[0]).toMatch(/^origin chat-eastus2 health 100\.0% ≥ 50%: not confirmed$/);
+      expect(s.sim.requestLog.find({ service: "arm" }).filter((e) => e.method !== "GET")).toEqual([]);
+      expect(s.sim.world.gateState("chat", "eastus2")).toBe("open");
+    } finally {
+      await s.stop();
+    }
+  }, 300_000);
+
+  it("passes a Resolved alert to a failover still waiting for approval, which stands down; every alert is recorded", async () => {
+    const s = await startSimulation({ scenario: quietScenario(), entry });
+    try {
+      const fired = await s.call("POST", "/api/alerts", JSON.parse(alertFor("chat-lite", "centralus", "Fired", "b-1")));
+      expect(fired.json).toMatchObject({ outcome: "started" });
+      const id = (fired.json as { failovers: Array<{ instanceId: string }> }).failovers[0]!.instanceId;
+      await s.runUntil(async () => (await failover(s, id)).status?.phase === "approval", {
+        maxVirtualMs: 60_000,
+        chunkMs: 1_000,
+      });
+      const again = await s.call("POST", "/api/alerts", JSON.parse(alertFor("chat-lite", "centralus", "Fired", "b-1")));
+      expect(again.json).toMatchObject({ outcome: "joined", failovers: [{ instanceId: id, outcome: "joined" }] });
+      const resolved = await s.call(
+        "POST",
+        "/api/alerts",
+        JSON.parse(alertFor("chat-lite", "centralus", "Resolved", "b-1")),
+      );
+      expect(resolved.json).toMatchObject({ outcome: "resolved", notified: [id] });
+      const view = await untilFinished(s, id);
+      expect(view.report).toMatchObject({ outcome: "aborted", reasons: ["the alert resolved before approval"] });
+      const records = await s.call("GET", "/api/alerts?day=2030-01-01");
+      expect((records.json as { alerts: Array<{ outcome: string }> }).alerts.map((a) => a.outcome).sort()).toEqual([
+        "joined",
+        "resolved",
+        "started",
+      ]);
+      expect((await s.call("GET", "/api/alerts?day=yesterday")).status).toBe(400);
+    } finally {
+      await s.stop();
+    }
+  }, 300_000);
+});
