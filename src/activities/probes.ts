@@ -10,7 +10,14 @@
  * healthy (the gate is the last check of the health contract), so it is judged on its version and latency, as if it
  * had answered 200. Without this a region that failed over could never prove it recovered: its gate stays drained
  * until failback, which needs the breaker closed.
+ *
+ * A 503 saying `cold`, `no-capacity` or `loading` is not evidence about the region either way: the region works but
+ * holds no serving capacity or model (a cold standby, or capacity that is still coming back). It is what the failover
+ * planner calls a (cold) target, not an impaired region (`impairedRegions`), and failing it over would only drain a
+ * standby. Lost capacity is the zone breakers' concern (GPU readiness against the pools' counts). Such answers are
+ * counted as `idle`.
  */
+const IDLE_STATES: ReadonlySet<string> = new Set(["cold", "no-capacity", "loading"]);
 import type { GpuReadiness } from "../adapters/monitor";
 import { classifyGpuReadiness, classifyProbe, type Evidence } from "../domain/probe-evidence";
 import type { Topology, Zone } from "../domain/topology";
@@ -48,6 +55,8 @@ export interface ProbeRoundResult {
   readonly gpuMetricAt: ReadonlyMap<string, number>;
   readonly probes: number;
   readonly skipped: number;
+  /** Answers that were no evidence (`cold`, `no-capacity`, `loading`). */
+  readonly idle: number;
   readonly problems: ReadonlyArray<string>;
 }
 
@@ -101,6 +110,7 @@ export async function probeRound(
       const endpoint = b.workload.regions[b.scope.region]?.endpoint;
       if (endpoint === undefined) return undefined;
       const h = await ports.endpoint(vantage).health(endpoint.healthUrl);
+      if (h.status !== 200 && h.state !== undefined && IDLE_STATES.has(h.state)) return "idle" as const;
       const drained = h.status === 503 && h.state === "drained";
       try {
         return classifyProbe(
@@ -123,10 +133,12 @@ export async function probeRound(
   );
   let probes = 0;
   let skipped = 0;
+  let idle = 0;
   results.forEach((r, i) => {
     const p = endpointProbes[i];
     if (p === undefined) return;
     if (r === undefined) skipped++;
+    else if (r === "idle") idle++;
     else {
       probes++;
       add(p.b.key, r);
@@ -195,5 +207,5 @@ export async function probeRound(
       expired,
     );
   }
-  return { at, evidence, gpuMetricAt, probes, skipped, problems };
+  return { at, evidence, gpuMetricAt, probes, skipped, idle, problems };
 }

@@ -284,7 +284,7 @@ export async function practiceWorkload(
 export async function practiceRunsHandler(_timer: Timer, context: InvocationContext): Promise<void> {
   const rt = await runtime();
   const client = df.getClient(context);
-  const at = now();
+  const at = Math.floor(now());
   for (const workload of rt.topology.workloads) {
     if (workload.practice === undefined) continue;
     try {

@@ -119,7 +119,7 @@ export async function probeHealthHandler(_timer: Timer, context: InvocationConte
   const rt = await runtime();
   if (rt.health.mode === "off") return;
   const client = df.getClient(context);
-  const at = now();
+  const at = Math.floor(now());
   const breakers = breakerScopes(rt.topology);
   const limit = rt.health.concurrency;
 

@@ -204,13 +204,13 @@ export async function readShiftState(
 ): Promise<{ state: ShiftState; etag: string | undefined }> {
   const stored = await deps.control.readShift(workload);
   return stored === undefined
-    ? { state: createShiftState(workload, deps.now()), etag: undefined }
+    ? { state: createShiftState(workload, Math.floor(deps.now())), etag: undefined }
     : { state: parseShiftState(stored.value), etag: stored.etag };
 }
 
 /** Ends the active shift when its run is no longer running (the run's status is the truth). */
 async function retireFinished(deps: ShiftDeps, state: ShiftState): Promise<ShiftState> {
-  const now = deps.now();
+  const now = Math.floor(deps.now());
   const active = activeShift(state, now);
   if (active === undefined) return state;
   const status = await statusOf(deps.client, active.id);
@@ -236,7 +236,7 @@ export async function acquireShift(deps: ShiftDeps, workload: string, ask: Shift
         ...(ask.by === undefined ? {} : { by: ask.by }),
         ...(ask.reason === undefined ? {} : { reason: ask.reason.slice(0, 500) }),
       },
-      deps.now(),
+      Math.floor(deps.now()),
     );
     const unchanged =
       state === stored && (result.decision.outcome === "refused" || result.decision.outcome === "joined");
