@@ -8,6 +8,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
+import { AppendOnlyJsonArray } from "./append-only-json";
 
 export type RuntimeStatus =
   "Pending" | "Running" | "Completed" | "Failed" | "Terminated" | "ContinuedAsNew" | "Suspended" | "Canceled";
@@ -121,6 +122,11 @@ export interface StoreSnapshot {
   readonly meta: StoreMeta | undefined;
 }
 
+/**
+ * Invariant for every store: an instance's `history` only grows (events are appended, never changed once stored);
+ * a new execution (continue-as-new) replaces the array. A store may therefore encode only the events it has not
+ * seen yet (as {@link MemoryHistoryStore} does).
+ */
 export interface HistoryStore {
   load(): Promise<StoreSnapshot>;
   putInstance(record: InstanceRecord): Promise<void>;
@@ -129,21 +135,47 @@ export interface HistoryStore {
   putMeta(meta: StoreMeta): Promise<void>;
 }
 
-/** In-memory store for tests: survives hosts (pass the same object to the next host), not processes. */
+/** Marks where the history goes in a stored instance's JSON (no instance field holds this string by accident). */
+const HISTORY_MARK = "cutover-history-slot-9f4c1e0a7d2b";
+const HISTORY_SLOT = JSON.stringify(HISTORY_MARK);
+
+interface StoredInstance {
+  /** The record's JSON with the history replaced by {@link HISTORY_SLOT}. */
+  head: string;
+  /** The history's JSON items (without brackets), as they were at the last put. */
+  historyItems: string;
+  readonly history: AppendOnlyJsonArray<HistoryEvent>;
+}
+
+/**
+ * In-memory store for tests and simulations: survives hosts (pass the same object to the next host), not processes.
+ * Every put stores JSON text (a value that does not survive serialisation fails here as in Azure); the history part
+ * is encoded incrementally (see {@link HistoryStore}), so a put costs the new events, not the whole history.
+ */
 export class MemoryHistoryStore implements HistoryStore {
-  readonly #instances = new Map<string, string>();
+  readonly #instances = new Map<string, StoredInstance>();
   readonly #entities = new Map<string, string>();
   #meta: string | undefined;
 
   load(): Promise<StoreSnapshot> {
     return Promise.resolve({
-      instances: [...this.#instances.values()].map((t) => JSON.parse(t) as InstanceRecord),
+      instances: [...this.#instances.values()].map((i) => {
+        const at = i.head.indexOf(HISTORY_SLOT);
+        const text = `${i.head.slice(0, at)}[${i.historyItems}]${i.head.slice(at + HISTORY_SLOT.length)}`;
+        return JSON.parse(text) as InstanceRecord;
+      }),
       entities: [...this.#entities.values()].map((t) => JSON.parse(t) as EntityRecord),
       meta: this.#meta === undefined ? undefined : (JSON.parse(this.#meta) as StoreMeta),
     });
   }
   putInstance(record: InstanceRecord): Promise<void> {
-    this.#instances.set(record.instanceId, JSON.stringify(record));
+    let stored = this.#instances.get(record.instanceId);
+    if (stored === undefined) {
+      stored = { head: "", historyItems: "", history: new AppendOnlyJsonArray<HistoryEvent>() };
+      this.#instances.set(record.instanceId, stored);
+    }
+    stored.historyItems = stored.history.itemsJson(record.history);
+    stored.head = JSON.stringify({ ...record, history: HISTORY_MARK });
     return Promise.resolve();
   }
   deleteInstance(instanceId: string): Promise<void> {
