@@ -1,0 +1,321 @@
+/**
+ * `bench/rto` figures: one row per run, summarised per scenario with nearest-rank percentiles and checked against the
+ * aims of issue #5. Pure functions (no I/O), so the runner and the docs agree on what each figure means.
+ *
+ * Percentiles are nearest-rank: the p-th percentile of n sorted values is the value at rank ⌈p/100 · n⌉ (1-based).
+ * It is always one of the measured values, never an interpolation. A run that was expected to fail over and never
+ * reached a verified cutover counts as an infinite RTO, so it shows in p95 instead of disappearing from it.
+ */
+import { PHASES, type Phase } from "../../local/simulate/measure";
+
+/** What one run measured (written to the raw JSON file, one object per run). */
+export interface RunRow {
+  readonly scenario: string;
+  readonly seed: number;
+  /** `succeeded`, `failed`, …, `no-failover`, `running` (horizon reached), or `error` (the run itself threw). */
+  readonly outcome: string;
+  readonly workload: string | null;
+  readonly scope: { readonly region: string; readonly zone?: string | undefined } | null;
+  /** Fault → verified cutover, as the app measured it (null: never verified). */
+  readonly rtoSeconds: number | null;
+  /** Fault → the world serving ≥ 99% inside the SLO and staying there (null: never, or a training workload). */
+  readonly worldRecoverySeconds: number | null;
+  /** The RTO a perfect controller would reach with this run's sampled waits (null for training workloads). */
+  readonly lowerBoundSeconds: number | null;
+  readonly rtoOverLowerBound: number | null;
+  readonly predictedRtoSeconds: number | null;
+  /** Seconds per phase along the executed critical path (they add up to the RTO). */
+  readonly phases: Readonly<Record<Phase, number>>;
+  /** Failover orchestrations started (exactly one expected per incident). */
+  readonly failovers: number;
+  readonly armWrites: number;
+  readonly alerts: { readonly fired: number; readonly resolved: number; readonly delivered: number };
+  /** Fault → the failover's start (the signal reached Cutover), and what raised it (trigger kind). */
+  readonly detection: {
+    readonly seconds: number | null;
+    readonly source: string | null;
+    /** Fault → the first alert webhook the world delivered, if any. */
+    readonly firstAlertDeliveredSeconds: number | null;
+  };
+  readonly training?: { readonly checkpointStep: number | null; readonly workLostSeconds: number | null };
+  readonly wallSeconds: number;
+  /** CPU seconds of the worker process during the run (Azurite's own process not included). */
+  readonly cpuSeconds: number;
+  readonly error?: string;
+}
+
+/** Nearest-rank percentile of `values` (p in 0–100); undefined for an empty list. */
+export function percentile(values: ReadonlyArray<number>, p: number): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[Math.min(rank, sorted.length) - 1];
+}
+
+export interface Aim {
+  readonly id: string;
+  readonly text: string;
+  /** Which figure it bounds, and the bound (inclusive). */
+  readonly figure: "rtoP95" | "ratioP95" | "failoversPerRun";
+  readonly max: number;
+  readonly min?: number;
+}
+
+/**
+ * The aims of issue #5. The absolute RTO aims apply to scenarios by name prefix (the shipped ones follow it; a new
+ * scenario of the same class inherits its aim by being named so); the ratio aim and the one-failover aim apply to
+ * every scenario.
+ */
+export function aimsFor(scenario: string): Aim[] {
+  const aims: Aim[] = [];
+  if (scenario.startsWith("zone-outage"))
+    aims.push({
+      id: "zone-warm-headroom",
+      text: "zone outage, surviving zones hold warm headroom: RTO p95 ≤ 6 min",
+      figure: "rtoP95",
+      max: 360,
+    });
+  if (scenario.startsWith("region-outage-warm"))
+    aims.push({
+      id: "region-warm-standby",
+      text: "region outage onto a warm standby: RTO p95 ≤ 4 min",
+      figure: "rtoP95",
+      max: 240,
+    });
+  if (scenario.startsWith("region-outage-cold"))
+    aims.push({
+      id: "region-cold-target",
+      text: "region outage onto a cold target: RTO p95 ≤ 15 min",
+      figure: "rtoP95",
+      max: 900,
+    });
+  aims.push({ id: "ratio", text: "RTO / lower bound p95 ≤ 1.15", figure: "ratioP95", max: 1.15 });
+  aims.push({
+    id: "one-failover",
+    text: "exactly 1 failover started per run",
+    figure: "failoversPerRun",
+    min: 1,
+    max: 1,
+  });
+  return aims;
+}
+
+export interface AimResult {
+  readonly aim: Aim;
+  /** PASS / MISS, or N/A when the figure does not exist for this scenario (e.g. no lower bound for training). */
+  readonly verdict: "PASS" | "MISS" | "N/A";
+  readonly detail: string;
+}
+
+export interface ScenarioSummary {
+  readonly scenario: string;
+  readonly runs: number;
+  readonly outcomes: Readonly<Record<string, number>>;
+  readonly rto: { readonly p50: number | undefined; readonly p95: number | undefined; readonly missing: number };
+  readonly worldRecovery: {
+    readonly p50: number | undefined;
+    readonly p95: number | undefined;
+    readonly missing: number;
+  };
+  readonly ratio: {
+    readonly p50: number | undefined;
+    readonly p95: number | undefined;
+    readonly max: number | undefined;
+    readonly n: number;
+  };
+  readonly lowerBound: { readonly p50: number | undefined; readonly p95: number | undefined };
+  readonly phasesP50: Readonly<Record<Phase, number | undefined>>;
+  /** Failovers started per run → number of runs. */
+  readonly failovers: Readonly<Record<string, number>>;
+  readonly armWrites: { readonly p50: number | undefined; readonly max: number | undefined };
+  readonly detection: {
+    readonly p50: number | undefined;
+    readonly p95: number | undefined;
+    /** Trigger kind → runs. */
+    readonly sources: Readonly<Record<string, number>>;
+    readonly firstAlertP50: number | undefined;
+  };
+  readonly wall: { readonly total: number; readonly p50: number | undefined; readonly max: number | undefined };
+  readonly cpu: { readonly total: number; readonly p50: number | undefined };
+  readonly errors: ReadonlyArray<string>;
+  readonly aims: ReadonlyArray<AimResult>;
+}
+
+function count(values: ReadonlyArray<string>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const v of values) out[v] = (out[v] ?? 0) + 1;
+  return out;
+}
+
+function nonNull(values: ReadonlyArray<number | null | undefined>): number[] {
+  return values.filter((v): v is number => typeof v === "number" && Number.isFinite(v));
+}
+
+export function summarise(scenario: string, rows: ReadonlyArray<RunRow>): ScenarioSummary {
+  // An RTO that never came is +∞ (a miss that stays visible in every percentile above the share of such runs).
+  const rtos = rows.map((r) => r.rtoSeconds ?? Number.POSITIVE_INFINITY);
+  const recoveries = rows
+    .filter((r) => r.worldRecoverySeconds !== null || r.lowerBoundSeconds !== null)
+    .map((r) => r.worldRecoverySeconds ?? Number.POSITIVE_INFINITY);
+  const ratios = nonNull(rows.map((r) => r.rtoOverLowerBound));
+  const phasesP50 = Object.fromEntries(
+    PHASES.map((p) => [p, percentile(nonNull(rows.filter((r) => r.rtoSeconds !== null).map((r) => r.phases[p])), 50)]),
+  ) as Record<Phase, number | undefined>;
+  const detections = nonNull(rows.map((r) => r.detection.seconds));
+  const summary: Omit<ScenarioSummary, "aims"> = {
+    scenario,
+    runs: rows.length,
+    outcomes: count(rows.map((r) => r.outcome)),
+    rto: {
+      p50: percentile(rtos, 50),
+      p95: percentile(rtos, 95),
+      missing: rows.filter((r) => r.rtoSeconds === null).length,
+    },
+    worldRecovery: {
+      p50: percentile(recoveries, 50),
+      p95: percentile(recoveries, 95),
+      missing: recoveries.filter((r) => !Number.isFinite(r)).length,
+    },
+    ratio: { p50: percentile(ratios, 50), p95: percentile(ratios, 95), max: percentile(ratios, 100), n: ratios.length },
+    lowerBound: {
+      p50: percentile(nonNull(rows.map((r) => r.lowerBoundSeconds)), 50),
+      p95: percentile(nonNull(rows.map((r) => r.lowerBoundSeconds)), 95),
+    },
+    phasesP50,
+    failovers: count(rows.map((r) => String(r.failovers))),
+    armWrites: {
+      p50: percentile(
+        rows.map((r) => r.armWrites),
+        50,
+      ),
+      max: percentile(
+        rows.map((r) => r.armWrites),
+        100,
+      ),
+    },
+    detection: {
+      p50: percentile(detections, 50),
+      p95: percentile(detections, 95),
+      sources: count(rows.map((r) => r.detection.source ?? "none")),
+      firstAlertP50: percentile(nonNull(rows.map((r) => r.detection.firstAlertDeliveredSeconds)), 50),
+    },
+    wall: {
+      total: rows.reduce((a, r) => a + r.wallSeconds, 0),
+      p50: percentile(
+        rows.map((r) => r.wallSeconds),
+        50,
+      ),
+      max: percentile(
+        rows.map((r) => r.wallSeconds),
+        100,
+      ),
+    },
+    cpu: {
+      total: rows.reduce((a, r) => a + r.cpuSeconds, 0),
+      p50: percentile(
+        rows.map((r) => r.cpuSeconds),
+        50,
+      ),
+    },
+    errors: rows.filter((r) => r.error !== undefined).map((r) => `seed ${r.seed}: ${r.error ?? ""}`),
+  };
+  return { ...summary, aims: aimsFor(scenario).map((aim) => judge(aim, summary, rows)) };
+}
+
+function judge(aim: Aim, s: Omit<ScenarioSummary, "aims">, rows: ReadonlyArray<RunRow>): AimResult {
+  if (rows.length === 0) return { aim, verdict: "N/A", detail: "no runs" };
+  switch (aim.figure) {
+    case "rtoP95": {
+      const v = s.rto.p95 ?? Number.POSITIVE_INFINITY;
+      return {
+        aim,
+        verdict: v <= aim.max ? "PASS" : "MISS",
+        detail: `p95 ${fmtSeconds(v)} (limit ${fmtSeconds(aim.max)}${s.rto.missing > 0 ? `; ${s.rto.missing} run(s) never verified` : ""})`,
+      };
+    }
+    case "ratioP95": {
+      if (s.ratio.n === 0)
+        return { aim, verdict: "N/A", detail: "no run has a lower bound (training workload: no serving path)" };
+      // Runs with a lower bound but no RTO count as an infinite ratio.
+      const ratios = rows
+        .filter((r) => r.lowerBoundSeconds !== null || r.rtoOverLowerBound !== null)
+        .map((r) => r.rtoOverLowerBound ?? Number.POSITIVE_INFINITY);
+      const v = percentile(ratios, 95) ?? Number.POSITIVE_INFINITY;
+      return {
+        aim,
+        verdict: v <= aim.max ? "PASS" : "MISS",
+        detail: `p95 ${fmtRatio(v)} over ${ratios.length} run(s) (limit ${aim.max})`,
+      };
+    }
+    case "failoversPerRun": {
+      const off = rows.filter((r) => r.failovers < (aim.min ?? 0) || r.failovers > aim.max);
+      return {
+        aim,
+        verdict: off.length === 0 ? "PASS" : "MISS",
+        detail:
+          off.length === 0
+            ? `${rows.length}/${rows.length} runs`
+            : `${off.length} run(s) off: ${off
+                .slice(0, 8)
+                .map((r) => `seed ${r.seed} → ${r.failovers}`)
+                .join(", ")}${off.length > 8 ? ", …" : ""}`,
+      };
+    }
+  }
+}
+
+export function fmtSeconds(v: number | undefined): string {
+  if (v === undefined) return "—";
+  if (!Number.isFinite(v)) return "∞ (never)";
+  return `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} s`;
+}
+
+function fmtRatio(v: number | undefined): string {
+  if (v === undefined) return "—";
+  return Number.isFinite(v) ? v.toFixed(3) : "∞";
+}
+
+function list(record: Readonly<Record<string, number>>): string {
+  return Object.entries(record)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ×${v}`)
+    .join(", ");
+}
+
+/** The human-readable block for one scenario. */
+export function formatSummary(s: ScenarioSummary): string {
+  const lines: string[] = [];
+  lines.push(`${s.scenario}: ${s.runs} runs — ${list(s.outcomes)}`);
+  lines.push(
+    `  RTO                 p50 ${fmtSeconds(s.rto.p50)}   p95 ${fmtSeconds(s.rto.p95)}${s.rto.missing > 0 ? `   (${s.rto.missing} without a verified cutover)` : ""}`,
+  );
+  lines.push(
+    `  world recovery      p50 ${fmtSeconds(s.worldRecovery.p50)}   p95 ${fmtSeconds(s.worldRecovery.p95)}${s.worldRecovery.missing > 0 ? `   (${s.worldRecovery.missing} never recovered)` : ""}`,
+  );
+  lines.push(`  lower bound         p50 ${fmtSeconds(s.lowerBound.p50)}   p95 ${fmtSeconds(s.lowerBound.p95)}`);
+  lines.push(
+    `  RTO / lower bound   p50 ${fmtRatio(s.ratio.p50)}   p95 ${fmtRatio(s.ratio.p95)}   max ${fmtRatio(s.ratio.max)}   (${s.ratio.n} runs with a bound)`,
+  );
+  lines.push(
+    `  phases p50          ${PHASES.filter((p) => s.phasesP50[p] !== undefined && s.phasesP50[p] !== 0)
+      .map((p) => `${p} ${fmtSeconds(s.phasesP50[p])}`)
+      .join(" · ")}`,
+  );
+  lines.push(
+    `  detection           p50 ${fmtSeconds(s.detection.p50)}   p95 ${fmtSeconds(s.detection.p95)}   source: ${list(s.detection.sources)}   first alert delivered p50 ${fmtSeconds(s.detection.firstAlertP50)}`,
+  );
+  lines.push(
+    `  failovers per run   ${list(Object.fromEntries(Object.entries(s.failovers).map(([k, v]) => [`${k} failover(s)`, v])))}`,
+  );
+  lines.push(`  ARM writes per run  p50 ${s.armWrites.p50 ?? "—"}   max ${s.armWrites.max ?? "—"}`);
+  lines.push(
+    `  wall time           ${s.wall.total.toFixed(0)} s in all, p50 ${fmtSeconds(s.wall.p50)} per run (max ${fmtSeconds(s.wall.max)}); worker CPU ${s.cpu.total.toFixed(0)} s`,
+  );
+  for (const e of s.errors.slice(0, 5)) lines.push(`  ERROR ${e}`);
+  if (s.errors.length > 5) lines.push(`  … ${s.errors.length - 5} more errors (see the raw rows)`);
+  for (const a of s.aims)
+    lines.push(
+      `  ${a.verdict === "PASS" ? "PASS" : a.verdict === "MISS" ? "MISS" : "N/A "}  ${a.aim.text} — ${a.detail}`,
+    );
+  return lines.join("\n");
+}

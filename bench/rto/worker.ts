@@ -1,0 +1,147 @@
+/**
+ * A `bench/rto` worker process: runs the scenario runs its parent sends over IPC, one at a time, and answers each with
+ * a {@link RunRow}. Every run is a whole `runScenario` — its own Azurite, simulator, clock and a freshly loaded app —
+ * exactly as `npm run simulate` runs it; only the process is reused.
+ *
+ * The simulation stack and the app come from the compiled `dist/` (what `npm run simulate` runs; `npm run bench:rto`
+ * builds first), or from the TypeScript sources through tsx when `CUTOVER_BENCH_FROM=src`.
+ */
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import type * as RunScenarioModule from "../../local/simulate/run-scenario";
+import type { SimulateReport } from "../../local/simulate/run-scenario";
+import { REPO_ROOT } from "./scenarios";
+import type { RunRow } from "./summary";
+
+export type WorkerRequest =
+  | { readonly kind: "run"; readonly scenario: string; readonly file: string; readonly seed: number }
+  | { readonly kind: "exit" };
+
+export type WorkerReply = { readonly kind: "ready" } | { readonly kind: "row"; readonly row: RunRow };
+
+const FROM_SRC = process.env["CUTOVER_BENCH_FROM"] === "src";
+
+function loadRunner(): typeof RunScenarioModule {
+  const path = FROM_SRC
+    ? join(REPO_ROOT, "local", "simulate", "run-scenario")
+    : join(REPO_ROOT, "dist", "local", "simulate", "run-scenario.js");
+  return createRequire(__filename)(path) as typeof RunScenarioModule;
+}
+
+const ENTRY = FROM_SRC ? join(REPO_ROOT, "src", "index.ts") : join(REPO_ROOT, "dist", "src", "index.js");
+
+/** Seconds from the fault of the first Fired alert webhook the world delivered (from the run's world timeline). */
+function firstAlertDelivered(report: SimulateReport): number | null {
+  for (const e of report.timeline) {
+    if (e.source !== "world" || e.t < 0 || !e.event.startsWith("alert-delivered ")) continue;
+    if (e.event.includes('"condition":"Fired"')) return e.t;
+  }
+  return null;
+}
+
+/** Detection: from the fault to the failover's start, and the trigger kind that started it. */
+function detectionOf(report: SimulateReport): RunRow["detection"] {
+  const firstAlert = firstAlertDelivered(report);
+  // Reports may carry a richer detection record (issue #6: probes versus alerts); use it when present.
+  const extra = (report as unknown as { detection?: { source?: unknown; seconds?: unknown } }).detection;
+  if (extra !== undefined && typeof extra.source === "string" && typeof extra.seconds === "number")
+    return { seconds: extra.seconds, source: extra.source, firstAlertDeliveredSeconds: firstAlert };
+  const primary = report.reports[0];
+  const firstAppEvent = report.timeline.find((e) => e.source === "app");
+  return {
+    seconds: primary === undefined || firstAppEvent === undefined ? null : firstAppEvent.t,
+    source: primary?.trigger.kind ?? null,
+    firstAlertDeliveredSeconds: firstAlert,
+  };
+}
+
+/** `scenario` is the name the runner asked for (a file's `name:` may differ from its file name). */
+function rowOf(scenario: string, report: SimulateReport, wallSeconds: number, cpuSeconds: number): RunRow {
+  return {
+    scenario,
+    seed: report.seed,
+    outcome: report.outcome,
+    workload: report.workload,
+    scope: report.scope,
+    rtoSeconds: report.rtoSeconds,
+    worldRecoverySeconds: report.worldRecoverySeconds,
+    lowerBoundSeconds: report.lowerBoundSeconds,
+    rtoOverLowerBound: report.rtoOverLowerBound,
+    predictedRtoSeconds: report.predictedRtoSeconds,
+    phases: report.phases,
+    failovers: report.failovers,
+    armWrites: report.armWrites,
+    alerts: report.alerts,
+    detection: detectionOf(report),
+    ...(report.checkpointStep === undefined
+      ? {}
+      : {
+          training: { checkpointStep: report.checkpointStep ?? null, workLostSeconds: report.workLostSeconds ?? null },
+        }),
+    wallSeconds: round1(wallSeconds),
+    cpuSeconds: round1(cpuSeconds),
+  };
+}
+
+function round1(x: number): number {
+  return Math.round(x * 10) / 10;
+}
+
+async function runOne(
+  runner: typeof RunScenarioModule,
+  request: Extract<WorkerRequest, { kind: "run" }>,
+): Promise<RunRow> {
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  const elapsed = (): [number, number] => {
+    const used = process.cpuUsage(cpu);
+    return [(performance.now() - started) / 1000, (used.user + used.system) / 1e6];
+  };
+  try {
+    const report = await runner.runScenario({ scenario: request.file, seed: request.seed, entry: ENTRY });
+    const [wall, cpuSeconds] = elapsed();
+    return rowOf(request.scenario, report, wall, cpuSeconds);
+  } catch (error) {
+    const [wall, cpuSeconds] = elapsed();
+    const none = { detect: 0, decide: 0, capacity: 0, warmup: 0, traffic: 0, verify: 0, resume: 0 };
+    return {
+      scenario: request.scenario,
+      seed: request.seed,
+      outcome: "error",
+      workload: null,
+      scope: null,
+      rtoSeconds: null,
+      worldRecoverySeconds: null,
+      lowerBoundSeconds: null,
+      rtoOverLowerBound: null,
+      predictedRtoSeconds: null,
+      phases: none,
+      failovers: 0,
+      armWrites: 0,
+      alerts: { fired: 0, resolved: 0, delivered: 0 },
+      detection: { seconds: null, source: null, firstAlertDeliveredSeconds: null },
+      wallSeconds: round1(wall),
+      cpuSeconds: round1(cpuSeconds),
+      error:
+        error instanceof Error ? (error.stack ?? error.message).split("\n").slice(0, 3).join(" | ") : String(error),
+    };
+  }
+}
+
+function main(): void {
+  const send = process.send?.bind(process);
+  if (send === undefined) throw new Error("bench/rto/worker.ts runs as a child of bench/rto/run.ts (no IPC channel)");
+  const runner = loadRunner();
+  let queue = Promise.resolve();
+  process.on("message", (message: WorkerRequest) => {
+    queue = queue.then(async () => {
+      if (message.kind === "exit") process.exit(0);
+      const row = await runOne(runner, message);
+      send({ kind: "row", row } satisfies WorkerReply);
+    });
+  });
+  send({ kind: "ready" } satisfies WorkerReply);
+}
+
+main();
