@@ -255,6 +255,9 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
       CUTOVER_AUTO_COOLDOWN_SECONDS: "1800",
       // Cutover's own probes every 10 s, from the scenario's vantage points when it names some.
       CUTOVER_PROBE_SCHEDULE: "*/10 * * * * *",
+      // Failback is opt-in per scenario (settings: { CUTOVER_FAILBACK_MODE: auto }): it follows a recovery by tens of
+      // virtual minutes, which scenarios about the failover itself need not simulate.
+      CUTOVER_FAILBACK_MODE: "off",
       ...(loaded.scenario.vantagePoints.length > 0
         ? { CUTOVER_PROBE_VANTAGES: loaded.scenario.vantagePoints.join(",") }
         : {}),
