@@ -11,6 +11,12 @@ import type { LoadedScenario } from "../sim/scenario";
 import type { FailoverReport, FailoverStatus, Outcome } from "../../src/runbooks/contracts";
 import { ORCHESTRATIONS } from "../../src/runbooks/contracts";
 import type { ResumeTrainingResult } from "../../src/runbooks/training-contracts";
+import {
+  breakerEntityStateSchema,
+  HEALTH_ORCHESTRATIONS,
+  type FailbackReport,
+  type FailbackStatus,
+} from "../../src/runbooks/health-contracts";
 import { startSimulation, type Simulation, type SimulationOptions } from "./environment";
 import {
   lowerBoundSeconds,
@@ -25,7 +31,7 @@ import {
 
 export interface SimulateOptions extends Omit<SimulationOptions, "scenario"> {
   readonly scenario: string | LoadedScenario;
-  /** Virtual seconds to keep running after the last fault starts, at most. Default 2700 (45 min). */
+  /** Virtual seconds to keep running after the last fault ends (or starts, when it has no duration), at most. Default 2700 (45 min). */
   readonly horizonSeconds?: number;
   /** The simulated operator approves a waiting failover after this many virtual seconds. Default 60. */
   readonly approveAfterSeconds?: number;
@@ -42,6 +48,39 @@ export interface FailoverSummary {
   readonly outcome: Outcome | "running";
   readonly rtoSeconds: number | null;
   readonly reasons: ReadonlyArray<string>;
+}
+
+/** One breaker transition the app recorded (seconds from the fault). */
+export interface BreakerTransitionSummary {
+  readonly t: number;
+  readonly breaker: string;
+  readonly from: string;
+  readonly to: string;
+  readonly reason: string;
+  readonly detail: string;
+}
+
+export interface FailbackSummary {
+  readonly instanceId: string;
+  readonly workload: string;
+  readonly scope: { readonly region: string; readonly zone?: string | undefined };
+  readonly outcome: FailbackReport["outcome"] | "running";
+  /** Seconds from the fault. */
+  readonly startedAt: number;
+  readonly endedAt: number | null;
+  readonly steps: FailbackReport["steps"];
+  readonly reasons: ReadonlyArray<string>;
+}
+
+/**
+ * How the fault was first detected: the earliest of an Azure Monitor alert reaching `/api/alerts` and one of Cutover's
+ * breakers opening, each in seconds after the fault (null: that signal never came).
+ */
+export interface DetectionSummary {
+  readonly source: "alert" | "probe" | null;
+  readonly delaySeconds: number | null;
+  readonly alertSeconds: number | null;
+  readonly probeSeconds: number | null;
 }
 
 export interface SimulateReport {
@@ -73,6 +112,11 @@ export interface SimulateReport {
   readonly workLostSeconds?: number | null;
   readonly timeline: ReadonlyArray<{ readonly t: number; readonly source: "world" | "app"; readonly event: string }>;
   readonly reports: ReadonlyArray<FailoverReport>;
+  /** The first signal of the fault and how late each kind came. */
+  readonly detection: DetectionSummary;
+  /** Every breaker transition after the fault (also on the timeline). */
+  readonly breakerTransitions: ReadonlyArray<BreakerTransitionSummary>;
+  readonly failbacks: ReadonlyArray<FailbackSummary>;
   /** Ground-truth samples (seconds from the fault → served fraction per workload), for the HTML report. */
   readonly groundTruth: ReadonlyArray<{ readonly t: number; readonly served: Readonly<Record<string, number>> }>;
 }
@@ -86,6 +130,44 @@ interface Instance {
 }
 
 const TERMINAL = new Set(["Completed", "Failed", "Terminated"]);
+
+interface FailbackInstance {
+  readonly instanceId: string;
+  readonly runtimeStatus: string;
+  readonly status: FailbackStatus | undefined;
+  readonly report: FailbackReport | undefined;
+  readonly createdTime: number;
+}
+
+async function failbackInstances(simulation: Simulation): Promise<FailbackInstance[]> {
+  const snapshot = await simulation.store.load();
+  return snapshot.instances
+    .filter((i) => i.name === HEALTH_ORCHESTRATIONS.failbackWorkload && i.parent === null)
+    .map((i) => ({
+      instanceId: i.instanceId,
+      runtimeStatus: i.runtimeStatus,
+      status: i.customStatus === null ? undefined : (JSON.parse(i.customStatus) as FailbackStatus),
+      report: i.output === null ? undefined : (JSON.parse(i.output) as FailbackReport),
+      createdTime: i.createdTime,
+    }))
+    .sort((a, b) => a.createdTime - b.createdTime || a.instanceId.localeCompare(b.instanceId));
+}
+
+/** Every breaker transition the app's breaker entities recorded, oldest first. */
+async function breakerTransitions(
+  simulation: Simulation,
+): Promise<Array<{ at: number; breaker: string; from: string; to: string; reason: string; detail: string }>> {
+  const snapshot = await simulation.store.load();
+  const out: Array<{ at: number; breaker: string; from: string; to: string; reason: string; detail: string }> = [];
+  for (const e of snapshot.entities) {
+    if (e.name !== "breaker" || !e.exists || e.state === undefined) continue;
+    const parsed = breakerEntityStateSchema.safeParse(JSON.parse(e.state));
+    if (!parsed.success) continue;
+    for (const t of parsed.data.breaker.transitions)
+      out.push({ at: t.at, breaker: e.key, from: t.from, to: t.to, reason: t.reason, detail: t.detail });
+  }
+  return out.sort((a, b) => a.at - b.at || a.breaker.localeCompare(b.breaker));
+}
 
 async function failoverInstances(simulation: Simulation): Promise<Instance[]> {
   const snapshot = await simulation.store.load();
@@ -119,7 +201,9 @@ export async function drive(
   const start = simulation.startedAt;
   const faults = loaded.scenario.faults.filter((f) => f.kind !== "quota-exceeded" || f.at > 0);
   const faultAt = start + (faults.length > 0 ? Math.min(...faults.map((f) => f.at)) : 0) * 1000;
-  const lastFault = start + (faults.length > 0 ? Math.max(...faults.map((f) => f.at)) : 0) * 1000;
+  const lastFault =
+    start + (faults.length > 0 ? Math.max(...faults.map((f) => f.at + (f.durationSeconds ?? 0))) : 0) * 1000;
+  const failbackAuto = (simulation.env["CUTOVER_FAILBACK_MODE"] ?? "auto") === "auto";
   const horizon = lastFault + (options.horizonSeconds ?? 2700) * 1000;
   const approveAfter = (options.approveAfterSeconds ?? 60) * 1000;
   const progress = options.onProgress ?? ((): void => undefined);
@@ -153,7 +237,43 @@ export async function drive(
           }
         }
       }
-      const allDone = instances.length > 0 && instances.every((i) => TERMINAL.has(i.runtimeStatus));
+      const failbacks = await failbackInstances(simulation);
+      for (const i of failbacks) {
+        const line = `failback ${i.status?.phase ?? "starting"}${i.status?.detail === undefined ? "" : `: ${i.status.detail}`}`;
+        if (seen.get(i.instanceId) !== line) {
+          seen.set(i.instanceId, line);
+          progress(`t=${Math.round((now - faultAt) / 1000)}s ${i.instanceId}: ${line}`);
+        }
+        // The simulated operator approves each failback step that waits for one.
+        const key = `${i.instanceId}#${i.status?.step ?? 0}`;
+        if (i.status?.phase === "approval" && !TERMINAL.has(i.runtimeStatus) && !approved.has(key)) {
+          const since = waitingSince.get(key) ?? now;
+          waitingSince.set(key, since);
+          if (now - since >= approveAfter) {
+            approved.add(key);
+            const r = await simulation.call("POST", `/api/failovers/${encodeURIComponent(i.instanceId)}/approve`, {
+              by: "simulated-operator",
+            });
+            progress(`t=${Math.round((now - faultAt) / 1000)}s approved ${key} (${r.status})`);
+          }
+        }
+      }
+      // A failback is still to come while a live failover succeeded, every fault has cleared and none started yet.
+      const allCleared = sim.world.sampledWaits().faults.every((f) => f.clearedAt !== null);
+      const failbackDue =
+        failbackAuto &&
+        allCleared &&
+        instances.some(
+          (i) =>
+            i.report?.outcome === "succeeded" &&
+            i.report.mode === "live" &&
+            !failbacks.some((f) => f.instanceId === `failback-${i.instanceId}`),
+        );
+      const allDone =
+        instances.length > 0 &&
+        instances.every((i) => TERMINAL.has(i.runtimeStatus)) &&
+        failbacks.every((i) => TERMINAL.has(i.runtimeStatus)) &&
+        !failbackDue;
       if (now < lastFault || !allDone) {
         quietSince = undefined;
         return false;
@@ -178,9 +298,38 @@ export async function drive(
           poolOwner.set(simPoolKey(entry.cluster.resourceGroup, entry.cluster.name, p.name), w.name);
   const topologyWorkload = loaded.topology.workloads.find((w) => w.name === workload);
   const notifications = sim.alertNotifications();
-  // The earliest signal the world delivered about the fault: the first alert webhook accepted after it.
-  const delivered = notifications.map((n) => n.deliveredAt).filter((t): t is number => t !== null && t >= faultAt);
-  const firstSignal = delivered.length > 0 ? Math.min(...delivered) : undefined;
+  // The earliest signal about the fault: the first alert webhook accepted after it, or the first breaker opening.
+  const delivered = notifications
+    .filter((n) => n.condition === "Fired")
+    .map((n) => n.deliveredAt)
+    .filter((t): t is number => t !== null && t >= faultAt);
+  const firstAlert = delivered.length > 0 ? Math.min(...delivered) : undefined;
+  const transitions = await breakerTransitions(simulation);
+  const openings = transitions
+    .filter((t) => t.from === "closed" && t.to === "open" && t.at >= faultAt)
+    .filter((t) => workload === null || t.breaker.startsWith(`${workload}:`))
+    .map((t) => t.at);
+  const firstOpening = openings.length > 0 ? Math.min(...openings) : undefined;
+  const firstSignal =
+    firstAlert === undefined
+      ? firstOpening
+      : firstOpening === undefined
+        ? firstAlert
+        : Math.min(firstAlert, firstOpening);
+  const secondsAfter = (t: number | undefined): number | null =>
+    t === undefined ? null : Math.round((t - faultAt) / 100) / 10;
+  const detection: DetectionSummary = {
+    source:
+      firstSignal === undefined
+        ? null
+        : firstOpening !== undefined && firstOpening <= (firstAlert ?? Infinity)
+          ? "probe"
+          : "alert",
+    delaySeconds: secondsAfter(firstSignal),
+    alertSeconds: secondsAfter(firstAlert),
+    probeSeconds: secondsAfter(firstOpening),
+  };
+  const failbacks = await failbackInstances(simulation);
   const lowerBound =
     topologyWorkload === undefined || topologyWorkload.kind === "training"
       ? null
@@ -234,6 +383,20 @@ export async function drive(
         event: `${i.instanceId}: ${e.event}`,
       })),
     ),
+    ...failbacks.flatMap((i) =>
+      (i.report?.timeline ?? []).map((e) => ({
+        t: Math.round((Date.parse(e.at) - faultAt) / 100) / 10,
+        source: "app" as const,
+        event: `${i.instanceId}: ${e.event}`,
+      })),
+    ),
+    ...transitions
+      .filter((tr) => tr.at >= faultAt - 1000)
+      .map((tr) => ({
+        t: Math.round((tr.at - faultAt) / 100) / 10,
+        source: "app" as const,
+        event: `breaker ${tr.breaker}: ${tr.from} → ${tr.to} (${tr.reason}): ${tr.detail}`,
+      })),
   ].sort((a, b) => a.t - b.t);
 
   return {
@@ -279,6 +442,27 @@ export async function drive(
         }),
     timeline,
     reports: instances.map((i) => i.report).filter((r): r is FailoverReport => r !== undefined),
+    detection,
+    breakerTransitions: transitions
+      .filter((tr) => tr.at >= faultAt - 1000)
+      .map((tr) => ({
+        t: Math.round((tr.at - faultAt) / 100) / 10,
+        breaker: tr.breaker,
+        from: tr.from,
+        to: tr.to,
+        reason: tr.reason,
+        detail: tr.detail,
+      })),
+    failbacks: failbacks.map((i) => ({
+      instanceId: i.instanceId,
+      workload: i.report?.workload ?? i.status?.workload ?? "",
+      scope: i.report?.scope ?? i.status?.scope ?? { region: "" },
+      outcome: i.report?.outcome ?? "running",
+      startedAt: Math.round((i.createdTime - faultAt) / 100) / 10,
+      endedAt: i.report === undefined ? null : Math.round((Date.parse(i.report.endedAt) - faultAt) / 100) / 10,
+      steps: i.report?.steps ?? i.status?.steps ?? [],
+      reasons: i.report?.reasons ?? [],
+    })),
     groundTruth: simulation.samples
       .filter((_, i) => i % 6 === 0)
       .map((s) => ({ t: Math.round((s.at - faultAt) / 1000), served: s.served })),

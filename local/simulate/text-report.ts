@@ -27,6 +27,9 @@ export function formatReportText(report: SimulateReport, wallSeconds?: number): 
   );
   lines.push(`  predicted by the plan               ${s(report.predictedRtoSeconds)}`);
   lines.push(
+    `  first signal                        ${report.detection.source === null ? "—" : `${report.detection.source} after ${s(report.detection.delaySeconds)}`}   (alert ${s(report.detection.alertSeconds)}, probe ${s(report.detection.probeSeconds)})`,
+  );
+  lines.push(
     `  failovers started ${report.failovers}, ARM writes ${report.armWrites}, alerts fired ${report.alerts.fired} / delivered ${report.alerts.delivered}`,
   );
   if (report.checkpointStep !== undefined)
@@ -50,6 +53,17 @@ export function formatReportText(report: SimulateReport, wallSeconds?: number): 
         `    ${f.instanceId}: ${f.outcome}${f.rtoSeconds === null ? "" : `, RTO ${s(f.rtoSeconds)}`}${f.reasons.length > 0 ? ` (${f.reasons.join("; ")})` : ""}`,
       );
   }
+  if (report.failbacks.length > 0) {
+    lines.push("");
+    lines.push("  Failbacks:");
+    for (const f of report.failbacks)
+      lines.push(
+        `    ${f.instanceId}: ${f.outcome}, ${f.startedAt} → ${f.endedAt ?? "…"} s, steps ${f.steps.map((x) => `${Math.round(x.share * 1000) / 10}%${x.passedAt === undefined ? "" : " ✓"}`).join(" → ")}${f.reasons.length > 0 ? ` (${f.reasons.join("; ")})` : ""}`,
+      );
+  }
+  const openings = report.breakerTransitions.filter((t) => t.from === "closed" && t.to === "open").length;
+  lines.push("");
+  lines.push(`  Breakers: ${report.breakerTransitions.length} transition(s), ${openings} opening(s) (on the timeline)`);
   lines.push("");
   lines.push("  Timeline:");
   for (const e of report.timeline) lines.push(`    ${pad(e.t.toFixed(1), 7)} ${pad(e.source, 5)} ${e.event}`);
