@@ -2,7 +2,8 @@
  * The probe timer (`probeHealth`, schedule `%CUTOVER_PROBE_SCHEDULE%`): one round of Cutover's own health signals.
  *
  * Each round, in this order:
- * 1. Read every breaker entity's state (bounded fan-out).
+ * 1. Read the breaker entities' states (bounded fan-out): every one once a minute, in between only those that can
+ *    hold an opening (see `suspect`).
  * 2. Act on openings waiting in the breakers' outboxes: start or join the failover of that scope through the
  *    exactly-once claim (`startOrJoinFailover`, trigger kind `probe`, automatic precedence), then acknowledge. This is
  *    how an opening reaches the DurableClient without the entity doing I/O (see src/runbooks/breaker-entity.ts); it
@@ -10,7 +11,8 @@
  * 3. Once a minute, the failback check (./failback-check).
  * 4. Probe every workload-region endpoint from every vantage, and GPU readiness per zone once a minute
  *    (src/activities/probes.ts), bounded and time-boxed.
- * 5. Signal every breaker `record` with its evidence (none is a tick: open → half-open needs time only).
+ * 5. Signal every breaker `record` with its evidence; one without evidence gets an empty `record` (a tick) when it is
+ *    open or half-open, since open → half-open needs time only.
  *
  * Every step is isolated: a breaker, a failover start or a probe that fails is logged and the round goes on.
  */
@@ -38,9 +40,22 @@ const RETRY_MS = 60_000;
 const GPU_EVERY_MS = 60_000;
 const FAILBACK_EVERY_MS = 60_000;
 
+/** Every breaker is read at least this often (and all at once for the failback check). */
+const FULL_READ_EVERY_MS = 60_000;
+
 let lastGpuAt = Number.NEGATIVE_INFINITY;
 let lastFailbackAt = Number.NEGATIVE_INFINITY;
+let lastFullReadAt = Number.NEGATIVE_INFINITY;
 const adapters = new Map<string, EndpointPort>();
+/**
+ * Per process: what each breaker looked like when last read, and which ones were sent anything but success evidence
+ * in the last round. Reads go through the Durable HTTP API and are the round's main cost, so between full reads only
+ * the breakers that can hold an opening are read: an opening needs non-success evidence or a breaker that is not
+ * closed (success evidence never opens a closed breaker). An alert can also open one, but the alert webhook starts
+ * that failover itself; the next full read acknowledges the opening. A new process starts with a full read.
+ */
+const lastKnown = new Map<string, BreakerEntityState | undefined>();
+const suspect = new Set<string>();
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -123,20 +138,28 @@ export async function probeHealthHandler(_timer: Timer, context: InvocationConte
   const breakers = breakerScopes(rt.topology);
   const limit = rt.health.concurrency;
 
-  // 1–2. Read the breakers and drain their outboxes.
-  const states = new Map<string, BreakerEntityState | undefined>();
-  await mapBounded(breakers, limit, async (b) => {
+  // 1–2. Read the breakers that can hold an opening (all of them once a minute) and drain their outboxes.
+  const full = at - lastFullReadAt >= FULL_READ_EVERY_MS;
+  if (full) lastFullReadAt = at;
+  const toRead = breakers.filter((b) => {
+    if (full || suspect.has(b.key) || !lastKnown.has(b.key)) return true;
+    const known = lastKnown.get(b.key);
+    return known !== undefined && (known.breaker.state !== "closed" || known.outbox.length > 0);
+  });
+  const states = new Map<string, BreakerEntityState | undefined>(lastKnown);
+  await mapBounded(toRead, limit, async (b) => {
     try {
       const state = await readBreaker(client, b.key);
       states.set(b.key, state);
+      lastKnown.set(b.key, state);
       if (state !== undefined && state.outbox.length > 0) await actOnOutbox(rt, client, b, state, at, context);
     } catch (error) {
       context.error(`breaker ${b.key}: ${message(error)}`);
     }
   });
 
-  // 3. Failback check, once a minute.
-  if (rt.health.failback.mode === "auto" && at - lastFailbackAt >= FAILBACK_EVERY_MS) {
+  // 3. Failback check, once a minute (with every breaker just read).
+  if (full && rt.health.failback.mode === "auto" && at - lastFailbackAt >= FAILBACK_EVERY_MS) {
     lastFailbackAt = at;
     try {
       await checkFailbacks({ rt, client, states, now: at, log: (line) => context.log(line) });
@@ -168,13 +191,19 @@ export async function probeHealthHandler(_timer: Timer, context: InvocationConte
   for (const p of round.problems) context.warn(`probe: ${p}`);
   if (round.skipped > 0) context.warn(`probe round: ${round.skipped} probe(s) skipped at the deadline`);
 
-  // 5. Feed the breakers (a breaker without evidence still ticks).
+  // 5. Feed the breakers. One without evidence is only ticked when time can move it (open or half-open): a closed
+  // breaker has nothing to decide without evidence, and skipping it saves an entity operation per round.
   await mapBounded(breakers, limit, async (b) => {
+    const evidence = round.evidence.get(b.key) ?? [];
+    if (evidence.some((e) => e.source !== "alert" && e.outcome !== "success")) suspect.add(b.key);
+    else suspect.delete(b.key);
+    const known = states.get(b.key);
+    if (evidence.length === 0 && (known === undefined || known.breaker.state === "closed")) return;
     const gpuMetricAt = round.gpuMetricAt.get(b.key);
     const input: RecordInput = {
       now: at,
       config: b.kind === "zone" ? rt.health.zoneBreaker : rt.health.regionBreaker,
-      evidence: round.evidence.get(b.key) ?? [],
+      evidence,
       ...(gpuMetricAt === undefined ? {} : { gpuMetricAt }),
     };
     try {

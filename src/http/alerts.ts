@@ -63,10 +63,25 @@ export async function alertsHandler(request: HttpRequest, context: InvocationCon
     );
 
     // Alerts are evidence for the breakers of the scopes they map to (they never open one alone; see docs/breaker.md).
+    // A Fired alert on Front Door's own view of an origin (origin health, 5xx) says nothing about a region whose health
+    // gate Cutover has drained: Front Door sees the gate, and the alert stays fired until failback reopens it. Letting it
+    // count would keep that region's breaker from ever closing, so it is masked there; Resolved always counts.
     const evidence = alertEvidenceFromCommonAlert(alert, Date.parse(receivedAt));
+    const frontDoorSignal = essentials.alertTargetIDs.some((id) =>
+      /\/providers\/microsoft\.(cdn\/profiles|network\/frontdoors)\//i.test(id),
+    );
     for (const t of mapping.targets) {
       const breaker = breakerFor(rt.topology, t.workload, t.scope);
       if (breaker === undefined || rt.health.mode === "off") continue;
+      if (frontDoorSignal && essentials.monitorCondition === "Fired") {
+        const gate = await rt.state.get(t.workload, t.scope.region);
+        if (gate?.state === "drained") {
+          context.log(
+            `alert ${essentials.alertRule}: not breaker evidence for ${breaker.key} (its gate is drained by ${gate.by})`,
+          );
+          continue;
+        }
+      }
       const input: RecordInput = {
         now: Date.parse(receivedAt),
         config: breaker.kind === "zone" ? rt.health.zoneBreaker : rt.health.regionBreaker,
