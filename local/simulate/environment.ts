@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BlobServiceClient, StorageSharedKeyCredential } from "@azure/storage-blob";
 import { stringify } from "yaml";
-import { DEV_KEY, startAzurite, type Azurite } from "../azurite";
+import { DEV_KEY, startAzurite, type Azurite, type AzuriteOptions } from "../azurite";
 import { VirtualClock } from "../clock";
 import { MemoryHistoryStore, startLocalHost, type AppEntry, type HistoryStore, type LocalHost } from "../host";
 import { loadScenarioOrThrow, type LoadedScenario } from "../sim/scenario";
@@ -38,6 +38,11 @@ export interface SimulationOptions {
   readonly store?: HistoryStore;
   /** Seconds between ground-truth samples (virtual). Default 5. */
   readonly sampleSeconds?: number;
+  /**
+   * Starts the Azurite the simulation uses: a new one per simulation by default; a long-lived process running many
+   * simulations passes an `AzuritePool`'s `acquire` (./azurite-pool.ts), which hands out the same one emptied.
+   */
+  readonly azurite?: (options: AzuriteOptions) => Promise<Azurite>;
   /** Loopback port of the app (0: any free port, the default). */
   readonly port?: number;
   /** Function key the app accepts (random by default). */
@@ -195,7 +200,9 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
     // Storage: one Azurite, one account per storage account the topology names (all with the development key).
     const locations = storageLocations(loaded.topology);
     const accountNames = [...new Set(locations.map((l) => accountNameOf(l.location.accountUrl)))];
-    const azurite = await startAzurite({ accounts: accountNames.map((name) => ({ name, key: LOCAL_ACCOUNT_KEY })) });
+    const azurite = await (options.azurite ?? startAzurite)({
+      accounts: accountNames.map((name) => ({ name, key: LOCAL_ACCOUNT_KEY })),
+    });
     cleanup.unshift(() => azurite.stop());
     const blobOrigin = new URL(azurite.blobEndpoint).origin;
     const service = (accountUrl: string): BlobServiceClient => {
