@@ -6,10 +6,11 @@
  * PASS/MISS, and the wall time. The raw per-run rows go to a JSON file named in the output.
  *
  *   npm run bench:rto -- [--seeds 50] [--first-seed 1] [--scenario <name>]… [--workers 2] [--out <file.json>]
- *                        [--runs-per-worker 25]
+ *                        [--runs-per-worker 25] [--fresh-azurite]
  *
  * Seeds are `first-seed … first-seed + seeds - 1` (the scenario file's own seed is replaced). Percentiles are
- * nearest-rank (see ./summary.ts).
+ * nearest-rank (see ./summary.ts). Each worker keeps one Azurite for all its runs, emptied before each run
+ * (`--fresh-azurite`: a new Azurite per run, as `npm run simulate` does).
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
@@ -27,6 +28,7 @@ interface Options {
   readonly workers: number;
   readonly out: string;
   readonly runsPerWorker: number;
+  readonly freshAzurite: boolean;
 }
 
 class UsageError extends Error {
@@ -40,6 +42,7 @@ function parseArgs(argv: ReadonlyArray<string>): Options {
   let workers = 2;
   let runsPerWorker = 25;
   let out: string | undefined;
+  let freshAzurite = false;
   const int = (flag: string, value: string | undefined, min: number): number => {
     const n = Number(value);
     if (value === undefined || !Number.isInteger(n) || n < min)
@@ -66,6 +69,9 @@ function parseArgs(argv: ReadonlyArray<string>): Options {
         runsPerWorker = int(flag, value, 1);
         i++;
         break;
+      case "--fresh-azurite":
+        freshAzurite = true;
+        break;
       case "--scenario":
         if (value === undefined) throw new UsageError("--scenario needs a name");
         scenarios.push(value);
@@ -78,7 +84,7 @@ function parseArgs(argv: ReadonlyArray<string>): Options {
         break;
       default:
         throw new UsageError(
-          `unknown argument ${JSON.stringify(flag)} (use --seeds N, --first-seed N, --scenario <name>, --workers K, --runs-per-worker N, --out <file>)`,
+          `unknown argument ${JSON.stringify(flag)} (use --seeds N, --first-seed N, --scenario <name>, --workers K, --runs-per-worker N, --out <file>, --fresh-azurite)`,
         );
     }
   }
@@ -93,6 +99,7 @@ function parseArgs(argv: ReadonlyArray<string>): Options {
     scenarios: scenarios.length > 0 ? scenarios : known,
     workers,
     runsPerWorker,
+    freshAzurite,
     out: out ?? join(tmpdir(), `cutover-bench-rto-${stamp}.json`),
   };
 }
@@ -121,7 +128,10 @@ async function runJobs(
       const spawnWorker = (): void => {
         runs = 0;
         // Inherit tsx's loader flags (process.execArgv) so the worker runs TypeScript too.
-        const c = fork(workerPath, [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+        const c = fork(workerPath, [], {
+          stdio: ["ignore", "inherit", "inherit", "ipc"],
+          env: { ...process.env, ...(options.freshAzurite ? { CUTOVER_BENCH_FRESH_AZURITE: "1" } : {}) },
+        });
         child = c;
         c.on("message", (reply: WorkerReply) => {
           if (reply.kind === "row") {
@@ -189,7 +199,13 @@ function crashedRow(job: Job, error: string): RunRow {
     failovers: 0,
     armWrites: 0,
     alerts: { fired: 0, resolved: 0, delivered: 0 },
-    detection: { seconds: null, source: null, firstAlertDeliveredSeconds: null },
+    detection: {
+      seconds: null,
+      source: null,
+      alertSeconds: null,
+      probeSeconds: null,
+      firstAlertDeliveredSeconds: null,
+    },
     wallSeconds: 0,
     cpuSeconds: 0,
     error,

@@ -30,10 +30,16 @@ export interface RunRow {
   readonly failovers: number;
   readonly armWrites: number;
   readonly alerts: { readonly fired: number; readonly resolved: number; readonly delivered: number };
-  /** Fault → the failover's start (the signal reached Cutover), and what raised it (trigger kind). */
+  /**
+   * Fault → the first signal of the fault and its source: from the report's detection record when it has one (alert
+   * versus probe), else the failover's start and its trigger kind.
+   */
   readonly detection: {
     readonly seconds: number | null;
     readonly source: string | null;
+    /** Fault → an alert reaching `/api/alerts`, and → a breaker opening on Cutover's probes (null: never / unknown). */
+    readonly alertSeconds: number | null;
+    readonly probeSeconds: number | null;
     /** Fault → the first alert webhook the world delivered, if any. */
     readonly firstAlertDeliveredSeconds: number | null;
   };
@@ -134,6 +140,8 @@ export interface ScenarioSummary {
     /** Trigger kind → runs. */
     readonly sources: Readonly<Record<string, number>>;
     readonly firstAlertP50: number | undefined;
+    readonly alertP50: number | undefined;
+    readonly probeP50: number | undefined;
   };
   readonly wall: { readonly total: number; readonly p50: number | undefined; readonly max: number | undefined };
   readonly cpu: { readonly total: number; readonly p50: number | undefined };
@@ -198,6 +206,8 @@ export function summarise(scenario: string, rows: ReadonlyArray<RunRow>): Scenar
       p95: percentile(detections, 95),
       sources: count(rows.map((r) => r.detection.source ?? "none")),
       firstAlertP50: percentile(nonNull(rows.map((r) => r.detection.firstAlertDeliveredSeconds)), 50),
+      alertP50: percentile(nonNull(rows.map((r) => r.detection.alertSeconds)), 50),
+      probeP50: percentile(nonNull(rows.map((r) => r.detection.probeSeconds)), 50),
     },
     wall: {
       total: rows.reduce((a, r) => a + r.wallSeconds, 0),
@@ -234,17 +244,23 @@ function judge(aim: Aim, s: Omit<ScenarioSummary, "aims">, rows: ReadonlyArray<R
       };
     }
     case "ratioP95": {
-      if (s.ratio.n === 0)
-        return { aim, verdict: "N/A", detail: "no run has a lower bound (training workload: no serving path)" };
-      // Runs with a lower bound but no RTO count as an infinite ratio.
-      const ratios = rows
-        .filter((r) => r.lowerBoundSeconds !== null || r.rtoOverLowerBound !== null)
-        .map((r) => r.rtoOverLowerBound ?? Number.POSITIVE_INFINITY);
+      // A ratio needs a positive bound: null is a training workload (no serving path), 0 a run in which the world
+      // never stopped serving (a perfect controller had nothing to do). A bound without an RTO counts as ∞.
+      const bounded = rows.filter((r) => r.lowerBoundSeconds !== null && r.lowerBoundSeconds > 0);
+      const zero = rows.filter((r) => r.lowerBoundSeconds === 0).length;
+      const note = zero > 0 ? `; ${zero} run(s) with a zero bound left out (nothing to recover)` : "";
+      if (bounded.length === 0)
+        return {
+          aim,
+          verdict: "N/A",
+          detail: zero > 0 ? `no run has a positive lower bound${note}` : "no lower bound (training workload)",
+        };
+      const ratios = bounded.map((r) => r.rtoOverLowerBound ?? Number.POSITIVE_INFINITY);
       const v = percentile(ratios, 95) ?? Number.POSITIVE_INFINITY;
       return {
         aim,
         verdict: v <= aim.max ? "PASS" : "MISS",
-        detail: `p95 ${fmtRatio(v)} over ${ratios.length} run(s) (limit ${aim.max})`,
+        detail: `p95 ${fmtRatio(v)} over ${ratios.length} run(s) (limit ${aim.max})${note}`,
       };
     }
     case "failoversPerRun": {
@@ -302,7 +318,10 @@ export function formatSummary(s: ScenarioSummary): string {
       .join(" · ")}`,
   );
   lines.push(
-    `  detection           p50 ${fmtSeconds(s.detection.p50)}   p95 ${fmtSeconds(s.detection.p95)}   source: ${list(s.detection.sources)}   first alert delivered p50 ${fmtSeconds(s.detection.firstAlertP50)}`,
+    `  detection           p50 ${fmtSeconds(s.detection.p50)}   p95 ${fmtSeconds(s.detection.p95)}   first signal: ${list(s.detection.sources)}`,
+  );
+  lines.push(
+    `    by source p50      alert ${fmtSeconds(s.detection.alertP50)}   probe (breaker opened) ${fmtSeconds(s.detection.probeP50)}   first alert webhook delivered ${fmtSeconds(s.detection.firstAlertP50)}`,
   );
   lines.push(
     `  failovers per run   ${list(Object.fromEntries(Object.entries(s.failovers).map(([k, v]) => [`${k} failover(s)`, v])))}`,

@@ -5,6 +5,7 @@
  * shown to leave every run's timeline unchanged.
  *
  *   npx tsx bench/rto/timeline-check.ts [--scenario <name>]… [--seeds 1,2,3] --out <file.json> [--dump <dir>]
+ *                                       [--azurite-pool]   (one Azurite for all runs, emptied between them)
  *   npx tsx bench/rto/timeline-check.ts --compare <before.json> <after.json>
  *
  * Requests that arrive at the same virtual millisecond are sorted, so the fingerprint does not depend on the order in
@@ -14,6 +15,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { AzuritePool } from "../../local/simulate/azurite-pool";
 import { runScenario } from "../../local/simulate/run-scenario";
 import type { Simulation } from "../../local/simulate/environment";
 import { APP_ENTRY, listScenarios, scenarioFile } from "./scenarios";
@@ -54,6 +56,7 @@ export async function fingerprint(
   scenario: string,
   seed: number,
   dump?: (part: string, value: unknown) => void,
+  pool?: AzuritePool,
 ): Promise<RunFingerprint> {
   let simulation: Simulation | undefined;
   const started = performance.now();
@@ -62,6 +65,7 @@ export async function fingerprint(
     scenario: scenarioFile(scenario),
     seed,
     entry: APP_ENTRY,
+    ...(pool === undefined ? {} : { azurite: pool.acquire }),
     during: (s) => {
       simulation = s;
     },
@@ -159,6 +163,7 @@ async function main(): Promise<void> {
   const out = arg("--out")[0];
   if (out === undefined) throw new Error("--out <file.json> is required");
   const dumpDir = arg("--dump")[0];
+  const pool = process.argv.includes("--azurite-pool") ? new AzuritePool() : undefined;
   if (dumpDir !== undefined) mkdirSync(dumpDir, { recursive: true });
   const scenarios = arg("--scenario");
   const names = scenarios.length > 0 ? scenarios : listScenarios();
@@ -183,12 +188,14 @@ async function main(): Promise<void> {
                     : JSON.stringify(value, null, 1),
                 ),
               ),
+        pool,
       );
       results.push(f);
       process.stdout.write(
         `${name.padEnd(30)} seed ${String(seed).padEnd(6)} ${f.hash}  RTO ${f.rtoSeconds ?? "—"} s  wall ${f.wallSeconds.toFixed(1)} s  cpu ${f.cpuSeconds?.toFixed(1) ?? "?"} s\n`,
       );
     }
+  await pool?.close();
   writeFileSync(out, `${JSON.stringify(results, null, 1)}\n`);
   process.stdout.write(`fingerprints written to ${out}\n`);
 }

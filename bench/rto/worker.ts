@@ -4,11 +4,14 @@
  * exactly as `npm run simulate` runs it; only the process is reused.
  *
  * The simulation stack and the app come from the compiled `dist/` (what `npm run simulate` runs; `npm run bench:rto`
- * builds first), or from the TypeScript sources through tsx when `CUTOVER_BENCH_FROM=src`.
+ * builds first), or from the TypeScript sources through tsx when `CUTOVER_BENCH_FROM=src`. The worker keeps one
+ * Azurite for all its runs, emptied before each (local/simulate/azurite-pool.ts), unless
+ * `CUTOVER_BENCH_FRESH_AZURITE=1`.
  */
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import type * as AzuritePoolModule from "../../local/simulate/azurite-pool";
 import type * as RunScenarioModule from "../../local/simulate/run-scenario";
 import type { SimulateReport } from "../../local/simulate/run-scenario";
 import { REPO_ROOT } from "./scenarios";
@@ -22,12 +25,15 @@ export type WorkerReply = { readonly kind: "ready" } | { readonly kind: "row"; r
 
 const FROM_SRC = process.env["CUTOVER_BENCH_FROM"] === "src";
 
-function loadRunner(): typeof RunScenarioModule {
+function load<T>(module: string): T {
   const path = FROM_SRC
-    ? join(REPO_ROOT, "local", "simulate", "run-scenario")
-    : join(REPO_ROOT, "dist", "local", "simulate", "run-scenario.js");
-  return createRequire(__filename)(path) as typeof RunScenarioModule;
+    ? join(REPO_ROOT, "local", "simulate", module)
+    : join(REPO_ROOT, "dist", "local", "simulate", `${module}.js`);
+  return createRequire(__filename)(path) as T;
 }
+
+/** One Azurite for every run of this worker, emptied before each (CUTOVER_BENCH_FRESH_AZURITE=1: a new one per run). */
+const FRESH_AZURITE = process.env["CUTOVER_BENCH_FRESH_AZURITE"] === "1";
 
 const ENTRY = FROM_SRC ? join(REPO_ROOT, "src", "index.ts") : join(REPO_ROOT, "dist", "src", "index.js");
 
@@ -40,18 +46,30 @@ function firstAlertDelivered(report: SimulateReport): number | null {
   return null;
 }
 
-/** Detection: from the fault to the failover's start, and the trigger kind that started it. */
+/**
+ * Detection: from the fault to the first signal, and its source. Reports that carry a detection record (issue #6:
+ * the earliest of an alert reaching `/api/alerts` and a breaker opening on Cutover's own probes) give it directly;
+ * otherwise it is the failover's start and its trigger kind.
+ */
 function detectionOf(report: SimulateReport): RunRow["detection"] {
   const firstAlert = firstAlertDelivered(report);
-  // Reports may carry a richer detection record (issue #6: probes versus alerts); use it when present.
-  const extra = (report as unknown as { detection?: { source?: unknown; seconds?: unknown } }).detection;
-  if (extra !== undefined && typeof extra.source === "string" && typeof extra.seconds === "number")
-    return { seconds: extra.seconds, source: extra.source, firstAlertDeliveredSeconds: firstAlert };
+  const extra = (report as unknown as { detection?: Record<string, unknown> }).detection;
+  const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+  if (extra !== undefined && (typeof extra["source"] === "string" || extra["source"] === null))
+    return {
+      seconds: num(extra["delaySeconds"] ?? extra["seconds"]),
+      source: extra["source"] ?? null,
+      alertSeconds: num(extra["alertSeconds"]),
+      probeSeconds: num(extra["probeSeconds"]),
+      firstAlertDeliveredSeconds: firstAlert,
+    };
   const primary = report.reports[0];
   const firstAppEvent = report.timeline.find((e) => e.source === "app");
   return {
     seconds: primary === undefined || firstAppEvent === undefined ? null : firstAppEvent.t,
     source: primary?.trigger.kind ?? null,
+    alertSeconds: null,
+    probeSeconds: null,
     firstAlertDeliveredSeconds: firstAlert,
   };
 }
@@ -90,6 +108,7 @@ function round1(x: number): number {
 
 async function runOne(
   runner: typeof RunScenarioModule,
+  pool: AzuritePoolModule.AzuritePool | undefined,
   request: Extract<WorkerRequest, { kind: "run" }>,
 ): Promise<RunRow> {
   const started = performance.now();
@@ -99,7 +118,12 @@ async function runOne(
     return [(performance.now() - started) / 1000, (used.user + used.system) / 1e6];
   };
   try {
-    const report = await runner.runScenario({ scenario: request.file, seed: request.seed, entry: ENTRY });
+    const report = await runner.runScenario({
+      scenario: request.file,
+      seed: request.seed,
+      entry: ENTRY,
+      ...(pool === undefined ? {} : { azurite: pool.acquire }),
+    });
     const [wall, cpuSeconds] = elapsed();
     return rowOf(request.scenario, report, wall, cpuSeconds);
   } catch (error) {
@@ -120,7 +144,13 @@ async function runOne(
       failovers: 0,
       armWrites: 0,
       alerts: { fired: 0, resolved: 0, delivered: 0 },
-      detection: { seconds: null, source: null, firstAlertDeliveredSeconds: null },
+      detection: {
+        seconds: null,
+        source: null,
+        alertSeconds: null,
+        probeSeconds: null,
+        firstAlertDeliveredSeconds: null,
+      },
       wallSeconds: round1(wall),
       cpuSeconds: round1(cpuSeconds),
       error:
@@ -132,12 +162,18 @@ async function runOne(
 function main(): void {
   const send = process.send?.bind(process);
   if (send === undefined) throw new Error("bench/rto/worker.ts runs as a child of bench/rto/run.ts (no IPC channel)");
-  const runner = loadRunner();
+  const runner = load<typeof RunScenarioModule>("run-scenario");
+  const pool = FRESH_AZURITE ? undefined : new (load<typeof AzuritePoolModule>("azurite-pool").AzuritePool)();
+  const exit = (): void => {
+    void (pool?.close() ?? Promise.resolve()).finally(() => process.exit(0));
+  };
+  // The parent went away: stop the pooled Azurite with us.
+  process.on("disconnect", exit);
   let queue = Promise.resolve();
   process.on("message", (message: WorkerRequest) => {
     queue = queue.then(async () => {
-      if (message.kind === "exit") process.exit(0);
-      const row = await runOne(runner, message);
+      if (message.kind === "exit") return exit();
+      const row = await runOne(runner, pool, message);
       send({ kind: "row", row } satisfies WorkerReply);
     });
   });
