@@ -23,7 +23,9 @@ describe("shipped scenarios, end to end", () => {
       expect(report.armWrites).toBe(0);
       const truth = s.sim.world.groundTruth("chat");
       expect(truth.servedWithinSlo).toBeGreaterThanOrEqual(0.99);
-      expect(truth.regions["eastus2"]?.readyGpus).toBe(4);
+      // Zone 2 alone carries eastus2's share (4 GPUs); zone 1 may be back by the end of the run.
+      expect(truth.regions["eastus2"]?.readyGpus).toBeGreaterThanOrEqual(4);
+      expect(report.worstServed).toBe(1);
       expect(report.rtoSeconds).toBeLessThanOrEqual(6 * MIN);
     });
   }, 300_000);
@@ -93,21 +95,28 @@ describe("shipped scenarios, end to end", () => {
 
   it("training-hub-outage: approved by the operator, resumed in westus3 from the newest intact checkpoint", async () => {
     await runAndInspect(shipped("training-hub-outage"), (report, s) => {
-      expect(report.outcome).toBe("succeeded");
-      expect(report.workload).toBe("pretrain");
+      // The hub region's outage also fails chat over; the training workload has its own failover.
+      const training = report.reports.find((r) => r.workload === "pretrain")!;
+      expect(training.outcome).toBe("succeeded");
       expect(report.checkpointStep).toBe(1100);
       expect(report.workLostSeconds).toBe(1800);
-      const approve = report.steps.find((x) => x.id === "approve");
-      expect(approve?.detail).toBe("manual");
+      const steps = training.steps.map((x) => ({
+        id: x.id,
+        detail: x.detail,
+        start: Date.parse(x.start ?? ""),
+        end: Date.parse(x.end ?? ""),
+      }));
+      const approve = steps.find((x) => x.id === "approve")!;
+      expect(approve.detail).toBe("manual");
       // The simulated operator answers 60 s after it first sees the failover waiting (checked every 15 s).
-      expect(approve!.end! - approve!.start!).toBeGreaterThanOrEqual(60);
-      expect(approve!.end! - approve!.start!).toBeLessThanOrEqual(75);
+      expect(approve.end - approve.start).toBeGreaterThanOrEqual(60_000);
+      expect(approve.end - approve.start).toBeLessThanOrEqual(75_000);
       const jobs = s.sim.requestLog.find({
         method: "PUT",
         path: "/Microsoft.MachineLearningServices/workspaces/mlw-train-westus3/jobs/",
       });
       expect(jobs).toHaveLength(1);
-      expect(report.reports[0]?.training).toMatchObject({ status: "resumed", epoch: 2, jobState: "Running" });
+      expect(training.training).toMatchObject({ status: "resumed", epoch: 2, jobState: "Running" });
     });
   }, 300_000);
 });
