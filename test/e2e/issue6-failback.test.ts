@@ -1,0 +1,126 @@
+/**
+ * Issue #6 end to end: failback. After a regional failover, the failed region's breaker closes, soaks, and the
+ * failback returns the traffic in approved, health-gated steps and releases the surge capacity; a relapse during a
+ * step stops it and returns the world to the failover's safe state. Asserted on the world (routing, served fraction,
+ * gates, Front Door origins, GPU pools) and through the app's API.
+ */
+import { readFileSync } from "node:fs";
+import { parse } from "yaml";
+import { describe, expect, it } from "vitest";
+import type { Simulation } from "../../local/simulate/environment";
+import { adHocScenario, runAndInspect, shipped } from "./support";
+
+function faultAt(s: Simulation): number {
+  return s.startedAt + Math.min(...s.loaded.scenario.faults.map((f) => f.at)) * 1000;
+}
+
+/** Served fraction of chat between two times (seconds from the fault). */
+function servedBetween(s: Simulation, from: number, to: number): number[] {
+  const f = faultAt(s);
+  return s.samples.filter((x) => x.at >= f + from * 1000 && x.at <= f + to * 1000).map((x) => x.served["chat"] ?? 0);
+}
+
+function pool(s: Simulation, region: string, name: string): { count: number; servingNodes: number } {
+  const key = `rg-chat-${region}/aks-chat-${region}/${name}`;
+  const p = s.sim.world.snapshot().pools.find((x) => x["key"] === key);
+  if (p === undefined) throw new Error(`no pool ${key}`);
+  return { count: Number(p["count"]), servingNodes: Number(p["servingNodes"]) };
+}
+
+function chatOrigin(s: Simulation, origin: string): { enabledState: string; weight: number; priority: number } {
+  const fd = s.sim.world.snapshot().frontDoors.find((f) => f.name === "afd-chat");
+  const origins = (fd?.origins ?? []) as Array<{
+    name: string;
+    enabledState: string;
+    weight: number;
+    priority: number;
+  }>;
+  const o = origins.find((x) => x.name === origin);
+  if (o === undefined) throw new Error(`no origin ${origin}`);
+  return o;
+}
+
+describe("issue #6: failback, end to end", () => {
+  it("failback-after-recovery: after the soak, traffic returns in approved, gated steps and the surge is released", async () => {
+    await runAndInspect(shipped("failback-after-recovery"), async (report, s) => {
+      expect(report.failovers).toBe(1);
+      expect(report.reports[0]).toMatchObject({ outcome: "succeeded", trigger: { kind: "probe" } });
+      // The failover scaled westus3 up to carry everything (surge capacity to release later).
+      const plan = report.reports[0]!.plan as {
+        pools: Array<{ region: string; pool: string; from: number; to: number }>;
+      };
+      const surged = plan.pools.filter((p) => p.region === "westus3" && p.to > p.from);
+      expect(surged.length).toBeGreaterThan(0);
+
+      // One failback, started only after the eastus2 breaker closed and soaked (300 s), and it succeeded in steps.
+      expect(report.failbacks).toHaveLength(1);
+      const fb = report.failbacks[0]!;
+      expect(fb.outcome).toBe("succeeded");
+      const closed = report.breakerTransitions.find((t) => t.breaker === "chat:eastus2" && t.to === "closed");
+      expect(closed).toBeDefined();
+      expect(fb.startedAt).toBeGreaterThanOrEqual(closed!.t + 300);
+      expect(fb.steps.map((x) => x.target)).toEqual([0.1, 0.25, "original"]);
+      const shares = fb.steps.map((x) => x.share);
+      expect(shares).toEqual([...shares].sort((a, b) => a - b));
+      expect(fb.steps.every((x) => x.passedAt !== undefined && /0 failed/.test(x.verdict ?? ""))).toBe(true);
+
+      // Through the API: the failback waited for the operator's approval before moving traffic.
+      const api = await s.call("GET", `/api/failovers/${fb.instanceId}`);
+      expect(api.status).toBe(200);
+      const timeline = (api.json as { report: { timeline: Array<{ event: string }> } }).report.timeline.map(
+        (e) => e.event,
+      );
+      const approvedAt = timeline.findIndex((e) => /step 1 approved by simulated-operator/.test(e));
+      const firstStepAt = timeline.findIndex((e) => /step 1 in effect/.test(e));
+      expect(approvedAt).toBeGreaterThanOrEqual(0);
+      expect(firstStepAt).toBeGreaterThan(approvedAt);
+
+      // World: users were served inside the SLO throughout the failback, and it ends where the failover began —
+      // eastus2's gate open, its origin enabled at its weight, traffic split 50/50, westus3 back to 2 + 2 nodes.
+      const during = servedBetween(s, fb.startedAt, fb.endedAt!);
+      expect(during.length).toBeGreaterThan(50);
+      expect(Math.min(...during)).toBeGreaterThanOrEqual(0.99);
+      expect(s.sim.world.gateState("chat", "eastus2")).toBe("open");
+      expect(chatOrigin(s, "chat-eastus2")).toMatchObject({ enabledState: "Enabled", weight: 50, priority: 1 });
+      const truth = s.sim.world.groundTruth("chat");
+      expect(truth.regions["eastus2"]?.trafficShare).toBeCloseTo(0.5, 2);
+      expect(truth.regions["westus3"]?.trafficShare).toBeCloseTo(0.5, 2);
+      expect(truth.servedWithinSlo).toBeGreaterThanOrEqual(0.99);
+      for (const p of surged) expect(pool(s, "westus3", p.pool)).toMatchObject({ count: p.from, servingNodes: p.from });
+    });
+  }, 600_000);
+
+  it("a relapse during a failback step stops it and returns to the safe state: eastus2 drained again, surge kept", async () => {
+    // The shipped scenario, plus eastus2 degrading for good 30 s into the failback's second step (at 25% of traffic).
+    const base = parse(readFileSync(shipped("failback-after-recovery"), "utf8")) as Record<string, unknown>;
+    const faults = [
+      ...(base["faults"] as unknown[]),
+      { id: "eus2-relapse", kind: "degraded-latency", region: "eastus2", workload: "chat", factor: 4, at: 2190 },
+    ];
+    const { version: _v, name: _n, topology: _t, ...rest } = base;
+    const scenario = adHocScenario({ ...rest, faults });
+    await runAndInspect(scenario, (report, s) => {
+      expect(report.failovers).toBe(1);
+      expect(report.failbacks).toHaveLength(1);
+      const fb = report.failbacks[0]!;
+      expect(fb.outcome).toBe("relapsed");
+      expect(fb.reasons.join(" ")).toMatch(/relapse at step 2/);
+      const relapseAt = 2190 - 60;
+      expect(fb.endedAt!).toBeGreaterThan(relapseAt);
+
+      // World: eastus2's gate is drained again and its origin back to the failover's end state (disabled); westus3
+      // still holds the surge capacity (the scale-down had not begun), so every request is served inside the SLO.
+      expect(s.sim.world.gateState("chat", "eastus2")).toBe("drained");
+      expect(chatOrigin(s, "chat-eastus2").enabledState).toBe("Disabled");
+      const truth = s.sim.world.groundTruth("chat");
+      expect(truth.regions["eastus2"]?.trafficShare).toBe(0);
+      expect(truth.servedWithinSlo).toBeGreaterThanOrEqual(0.99);
+      const plan = report.reports[0]!.plan as { pools: Array<{ region: string; pool: string; to: number }> };
+      for (const p of plan.pools.filter((x) => x.region === "westus3"))
+        expect(pool(s, "westus3", p.pool).servingNodes).toBe(p.to);
+      // The relapse cost at most a few minutes of partial service (the 25% on eastus2 until the gate drained it).
+      const after = servedBetween(s, relapseAt + 300, relapseAt + 900);
+      expect(Math.min(...after)).toBeGreaterThanOrEqual(0.99);
+    });
+  }, 600_000);
+});
