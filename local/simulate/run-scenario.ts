@@ -99,7 +99,7 @@ export interface SimulateReport {
   readonly predictedRtoSeconds: number | null;
   readonly phases: Record<Phase, number>;
   readonly steps: ReadonlyArray<StepTiming>;
-  /** Orchestrations started (exactly one per workload + scope however many alerts arrived). */
+  /** Live failovers started (exactly one per workload + scope however many alerts arrived); dry runs not counted. */
   readonly failovers: number;
   readonly failoverList: ReadonlyArray<FailoverSummary>;
   /** ARM writes (PUT/PATCH/POST/DELETE) the app made. */
@@ -139,8 +139,16 @@ interface FailbackInstance {
   readonly createdTime: number;
 }
 
+/**
+ * The app's instances and entities now. The live records of the host (the store holds the same content once the host
+ * has settled, which it has between chunks) — `store.load()` would copy and parse every history on every check.
+ */
+function records(simulation: Simulation): Promise<ReturnType<Simulation["host"]["records"]>> {
+  return Promise.resolve(simulation.host.records());
+}
+
 async function failbackInstances(simulation: Simulation): Promise<FailbackInstance[]> {
-  const snapshot = await simulation.store.load();
+  const snapshot = await records(simulation);
   return snapshot.instances
     .filter((i) => i.name === HEALTH_ORCHESTRATIONS.failbackWorkload && i.parent === null)
     .map((i) => ({
@@ -157,7 +165,7 @@ async function failbackInstances(simulation: Simulation): Promise<FailbackInstan
 async function breakerTransitions(
   simulation: Simulation,
 ): Promise<Array<{ at: number; breaker: string; from: string; to: string; reason: string; detail: string }>> {
-  const snapshot = await simulation.store.load();
+  const snapshot = await records(simulation);
   const out: Array<{ at: number; breaker: string; from: string; to: string; reason: string; detail: string }> = [];
   for (const e of snapshot.entities) {
     if (e.name !== "breaker" || !e.exists || e.state === undefined) continue;
@@ -169,10 +177,20 @@ async function breakerTransitions(
   return out.sort((a, b) => a.at - b.at || a.breaker.localeCompare(b.breaker));
 }
 
+/** True for a dry-run failover (an API or scheduled drill that changes nothing): not counted as a failover. */
+function isDryRun(input: string | null): boolean {
+  if (input === null) return false;
+  try {
+    return (JSON.parse(input) as { mode?: unknown }).mode === "dry-run";
+  } catch {
+    return false;
+  }
+}
+
 async function failoverInstances(simulation: Simulation): Promise<Instance[]> {
-  const snapshot = await simulation.store.load();
+  const snapshot = await records(simulation);
   return snapshot.instances
-    .filter((i) => i.name === ORCHESTRATIONS.failoverWorkload && i.parent === null)
+    .filter((i) => i.name === ORCHESTRATIONS.failoverWorkload && i.parent === null && !isDryRun(i.input))
     .map((i) => ({
       instanceId: i.instanceId,
       runtimeStatus: i.runtimeStatus,
