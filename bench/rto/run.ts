@@ -7,13 +7,14 @@
  *
  *   npm run bench:rto -- [--seeds 50] [--first-seed 1] [--scenario <name>]… [--workers 2] [--out <file.json>]
  *                        [--runs-per-worker 25] [--fresh-azurite]
+ *   npm run bench:rto -- --summarize <rows.json | rows.json.partial.jsonl>   (figures again from saved rows)
  *
  * Seeds are `first-seed … first-seed + seeds - 1` (the scenario file's own seed is replaced). Percentiles are
  * nearest-rank (see ./summary.ts). Each worker keeps one Azurite for all its runs, emptied before each run
  * (`--fresh-azurite`: a new Azurite per run, as `npm run simulate` does).
  */
 import { fork, type ChildProcess } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -213,6 +214,13 @@ function crashedRow(job: Job, error: string): RunRow {
 }
 
 async function main(): Promise<void> {
+  const at = process.argv.indexOf("--summarize");
+  if (at >= 0) {
+    const file = process.argv[at + 1];
+    if (file === undefined) throw new UsageError("--summarize needs a rows file (.json or .jsonl)");
+    summariseFile(file);
+    return;
+  }
   const options = parseArgs(process.argv.slice(2));
   const jobs: Job[] = [];
   // Seed-major order: every scenario gets runs early, and long and short runs interleave across the workers.
@@ -224,7 +232,11 @@ async function main(): Promise<void> {
   process.stderr.write(
     `bench/rto: ${options.scenarios.length} scenario(s) × ${options.seeds} seed(s) = ${jobs.length} runs on ${options.workers} worker(s) (${cpus().length} CPUs)\n`,
   );
+  // Rows also go to a JSON-lines file as they arrive, so a long run that is interrupted keeps what it measured.
+  const partial = `${options.out}.partial.jsonl`;
+  writeFileSync(partial, "");
   const rows = await runJobs(jobs, options, (row, done) => {
+    appendFileSync(partial, `${JSON.stringify(row)}\n`);
     const elapsed = (performance.now() - started) / 1000;
     process.stderr.write(
       `  [${done}/${jobs.length} ${elapsed.toFixed(0)} s] ${row.scenario} seed ${row.seed}: ${row.outcome}` +
@@ -233,12 +245,7 @@ async function main(): Promise<void> {
     );
   });
   const wallSeconds = (performance.now() - started) / 1000;
-  const summaries: ScenarioSummary[] = options.scenarios.map((s) =>
-    summarise(
-      s,
-      rows.filter((r) => r.scenario === s).sort((a, b) => a.seed - b.seed),
-    ),
-  );
+  const summaries = summariseAll(options.scenarios, rows);
   writeFileSync(
     options.out,
     `${JSON.stringify(
@@ -255,19 +262,52 @@ async function main(): Promise<void> {
       1,
     )}\n`,
   );
-  const out: string[] = [];
-  out.push("");
-  out.push(
-    `RTO benchmark: ${rows.length} runs (${options.scenarios.length} scenarios × ${options.seeds} seeds ${options.firstSeed}…${options.firstSeed + options.seeds - 1}), ${options.workers} workers, ${wallSeconds.toFixed(0)} s wall`,
+  rmSync(partial, { force: true });
+  const seeds = `${options.seeds} seeds ${options.firstSeed}…${options.firstSeed + options.seeds - 1}`;
+  printReport(
+    `RTO benchmark: ${rows.length} runs (${options.scenarios.length} scenarios × ${seeds}), ${options.workers} workers, ${wallSeconds.toFixed(0)} s wall`,
+    summaries,
+    options.out,
   );
+}
+
+function summariseAll(scenarios: ReadonlyArray<string>, rows: ReadonlyArray<RunRow>): ScenarioSummary[] {
+  return scenarios.map((s) =>
+    summarise(
+      s,
+      rows.filter((r) => r.scenario === s).sort((a, b) => a.seed - b.seed),
+    ),
+  );
+}
+
+function printReport(header: string, summaries: ReadonlyArray<ScenarioSummary>, rowsFile: string): void {
+  const out: string[] = ["", header];
   out.push("Percentiles are nearest-rank; a run without a verified cutover counts as an infinite RTO.");
   for (const s of summaries) out.push("", formatSummary(s));
   out.push("", "Aims:");
   for (const s of summaries)
     for (const a of s.aims) out.push(`  ${a.verdict.padEnd(4)}  ${s.scenario.padEnd(28)} ${a.aim.text} — ${a.detail}`);
   const misses = summaries.flatMap((s) => s.aims).filter((a) => a.verdict === "MISS").length;
-  out.push("", `${misses === 0 ? "All aims met." : `${misses} aim(s) missed.`} Raw rows: ${options.out}`);
+  out.push("", `${misses === 0 ? "All aims met." : `${misses} aim(s) missed.`} Raw rows: ${rowsFile}`);
   process.stdout.write(`${out.join("\n")}\n`);
+}
+
+/** `--summarize <file>`: prints the figures again from saved rows (the JSON output, or an interrupted run's .jsonl). */
+function summariseFile(file: string): void {
+  const text = readFileSync(file, "utf8");
+  const rows: RunRow[] = file.endsWith(".jsonl")
+    ? text
+        .split("\n")
+        .filter((l) => l.trim() !== "")
+        .map((l) => JSON.parse(l) as RunRow)
+    : (JSON.parse(text) as { rows: RunRow[] }).rows;
+  const scenarios = [...new Set(rows.map((r) => r.scenario))].sort();
+  const wall = rows.reduce((a, r) => a + r.wallSeconds, 0);
+  printReport(
+    `RTO benchmark (from ${file}): ${rows.length} runs, ${scenarios.length} scenarios; ${wall.toFixed(0)} s of run wall time in all`,
+    summariseAll(scenarios, rows),
+    file,
+  );
 }
 
 main().catch((error: unknown) => {
