@@ -472,6 +472,10 @@ export class DurableEngine {
     return [...this.#instances.values()];
   }
 
+  listEntityRecords(): EntityRecord[] {
+    return [...this.#entities.values()];
+  }
+
   status(
     instanceId: string,
     options: { showHistory?: boolean; showHistoryOutput?: boolean; showInput?: boolean } = {},

@@ -22,7 +22,7 @@ import { readHostJson, type OverridableStates } from "./host-json";
 import { FunctionInvocationError, Invoker, type RpcData, type RpcHttpOut } from "./invoker";
 import { compileRoute, sortRoutes, type CompiledRoute } from "./routes";
 import { parseSchedule, type TimerSchedule } from "./schedule";
-import { MemoryHistoryStore, type HistoryStore } from "./store";
+import { MemoryHistoryStore, type EntityRecord, type HistoryStore, type InstanceRecord } from "./store";
 
 export interface LocalHostOptions {
   /** The app: a JS file (compiled), a TS file (loaded through tsx), or a thunk that imports it. */
@@ -670,6 +670,16 @@ export class LocalHost {
   /** Raw store records (history, inbox, pending work) for tests and debugging. */
   getRecord(instanceId: string): ReturnType<DurableEngine["getRecord"]> {
     return this.#engineOrThrow().getRecord(instanceId);
+  }
+
+  /**
+   * Every instance and entity as the engine holds it now: the same content `store.load()` returns once the host has
+   * settled (the engine writes every change through), without copying and parsing every history. The records are
+   * live — read them, never change them. For callers that look often (the simulate loop checks after every chunk).
+   */
+  records(): { readonly instances: ReadonlyArray<InstanceRecord>; readonly entities: ReadonlyArray<EntityRecord> } {
+    const engine = this.#engineOrThrow();
+    return { instances: engine.listRecords(), entities: engine.listEntityRecords() };
   }
 
   /** Waits until the instance is Completed, Failed or Terminated, moving virtual time as needed (see options). */
