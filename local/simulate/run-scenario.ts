@@ -164,15 +164,33 @@ async function failbackInstances(simulation: Simulation): Promise<FailbackInstan
 /** Every breaker transition the app's breaker entities recorded, oldest first. */
 async function breakerTransitions(
   simulation: Simulation,
-): Promise<Array<{ at: number; breaker: string; from: string; to: string; reason: string; detail: string }>> {
+): Promise<
+  Array<{ at: number; breaker: string; from: string; to: string; reason: string; detail: string; cause?: string }>
+> {
   const snapshot = await records(simulation);
-  const out: Array<{ at: number; breaker: string; from: string; to: string; reason: string; detail: string }> = [];
+  const out: Array<{
+    at: number;
+    breaker: string;
+    from: string;
+    to: string;
+    reason: string;
+    detail: string;
+    cause?: string;
+  }> = [];
   for (const e of snapshot.entities) {
     if (e.name !== "breaker" || !e.exists || e.state === undefined) continue;
     const parsed = breakerEntityStateSchema.safeParse(JSON.parse(e.state));
     if (!parsed.success) continue;
     for (const t of parsed.data.breaker.transitions)
-      out.push({ at: t.at, breaker: e.key, from: t.from, to: t.to, reason: t.reason, detail: t.detail });
+      out.push({
+        at: t.at,
+        breaker: e.key,
+        from: t.from,
+        to: t.to,
+        reason: t.reason,
+        detail: t.detail,
+        ...(t.evidence.trigger === undefined ? {} : { cause: t.evidence.trigger.source }),
+      });
   }
   return out.sort((a, b) => a.at - b.at || a.breaker.localeCompare(b.breaker));
 }
@@ -307,7 +325,15 @@ export async function drive(
   const primary = instances[0];
   const report = primary?.report;
   const workload = report?.workload ?? primary?.status?.workload ?? null;
-  const waits = sim.world.sampledWaits();
+  // Only waits that began before the verified cutover can bound it (a recovered region reloading its model later,
+  // or a failback's scaling, are not on the failover's path).
+  const sampled = sim.world.sampledWaits();
+  const cutoverAt = report?.verifiedAt === undefined ? Infinity : Date.parse(report.verifiedAt);
+  const waits = {
+    ...sampled,
+    nodeProvisioning: sampled.nodeProvisioning.filter((n) => n.requestedAt <= cutoverAt),
+    modelLoads: sampled.modelLoads.filter((l) => l.startedAt <= cutoverAt),
+  };
   const poolOwner = new Map<string, string>();
   for (const w of loaded.topology.workloads)
     for (const entry of Object.values(w.regions))
@@ -323,8 +349,9 @@ export async function drive(
     .filter((t): t is number => t !== null && t >= faultAt);
   const firstAlert = delivered.length > 0 ? Math.min(...delivered) : undefined;
   const transitions = await breakerTransitions(simulation);
+  // A breaker opening counts as a probe signal unless an alert's arrival is what opened it (that is the alert's signal).
   const openings = transitions
-    .filter((t) => t.from === "closed" && t.to === "open" && t.at >= faultAt)
+    .filter((t) => t.from === "closed" && t.to === "open" && t.at >= faultAt && t.cause !== "alert")
     .filter((t) => workload === null || t.breaker.startsWith(`${workload}:`))
     .map((t) => t.at);
   const firstOpening = openings.length > 0 ? Math.min(...openings) : undefined;
