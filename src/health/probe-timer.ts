@@ -8,7 +8,7 @@
  *    exactly-once claim (`startOrJoinFailover`, trigger kind `probe`, automatic precedence), then acknowledge. This is
  *    how an opening reaches the DurableClient without the entity doing I/O (see src/runbooks/breaker-entity.ts); it
  *    costs at most one probe interval between the opening and the start.
- * 3. Once a minute, the failback check (./failback-check).
+ * 3. Once a minute, the failback check (./failback-check), and the end of shifts whose runs have finished.
  * 4. Probe every workload-region endpoint from every vantage, and GPU readiness per zone once a minute
  *    (src/activities/probes.ts), bounded and time-boxed.
  * 5. Signal every breaker `record` with its evidence; one without evidence gets an empty `record` (a tick) when it is
@@ -22,7 +22,7 @@ import { EndpointAdapter } from "../adapters/endpoints";
 import { mapBounded, probeRound } from "../activities/probes";
 import { now, runtime, type Runtime } from "../composition";
 import type { EndpointPort } from "../activities/ports";
-import { startOrJoinFailover } from "../http/failover-service";
+import { endFinishedShift, startOrJoinFailover } from "../http/failover-service";
 import {
   BREAKER_OPERATIONS,
   breakerEntityStateSchema,
@@ -167,6 +167,17 @@ export async function probeHealthHandler(_timer: Timer, context: InvocationConte
       context.error(`failback check: ${message(error)}`);
     }
   }
+
+  // 3b. Once a minute, end the shifts whose runs have finished (or expired), so that none outlives its run.
+  if (full)
+    for (const w of rt.topology.workloads) {
+      try {
+        const ended = await endFinishedShift({ client, now: () => at, control: rt.control }, w.name);
+        if (ended !== undefined) context.log(`shift of ${w.name} held by ${ended} ended`);
+      } catch (error) {
+        context.error(`shift of ${w.name}: ${message(error)}`);
+      }
+    }
 
   // 4. Probe.
   const gpu = at - lastGpuAt >= GPU_EVERY_MS;

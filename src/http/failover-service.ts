@@ -23,6 +23,7 @@ import {
   createShiftState,
   DEFAULT_SHIFT_OPTIONS,
   endShift,
+  expireShift,
   parseShiftState,
   requestShift,
   type ShiftDecision,
@@ -216,6 +217,24 @@ async function retireFinished(deps: ShiftDeps, state: ShiftState): Promise<Shift
   const status = await statusOf(deps.client, active.id);
   if (status !== undefined && ACTIVE.has(status.runtimeStatus)) return state;
   return endShift(state, active.id, now, `run ${status?.runtimeStatus ?? "not found"}`).state;
+}
+
+/**
+ * Ends the workload's active shift if its run has finished, and records an expired one as expired (the probe timer
+ * calls this once a minute, so a shift never outlives its run by more than that). Returns the shift that was ended.
+ */
+export async function endFinishedShift(deps: ShiftDeps, workload: string): Promise<string | undefined> {
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const stored = await deps.control.readShift(workload);
+    if (stored === undefined) return undefined;
+    const state = parseShiftState(stored.value);
+    const now = Math.floor(deps.now());
+    const ended = await retireFinished(deps, state);
+    const expired = ended === state ? expireShift(state, now) : ended;
+    if (expired === state || (ended === state && expired.active?.id === state.active?.id)) return undefined;
+    if (await deps.control.writeShift(workload, expired, stored.etag)) return state.active?.id;
+  }
+  return undefined;
 }
 
 /**

@@ -79,6 +79,19 @@ describe("issue #6: probes and breakers, end to end", () => {
       expect(body.breaker.handled).toEqual([
         expect.objectContaining({ outcome: "started", instanceId: report.failoverList[0]!.instanceId }),
       ]);
+      // The failover's shift ended once it finished (the probe timer's minute sweep), with the run's outcome.
+      const shifts = (await s.call("GET", "/api/shifts/chat")).json as {
+        active: unknown;
+        history: Array<{ end: string; detail?: string; shift: { id: string; kind: string } }>;
+      };
+      expect(shifts.active).toBeNull();
+      expect(shifts.history).toEqual([
+        expect.objectContaining({
+          end: "ended",
+          detail: "run Completed",
+          shift: expect.objectContaining({ id: report.failoverList[0]!.instanceId, kind: "automatic" }) as unknown,
+        }),
+      ]);
       // The timeline shows the breaker's transitions.
       expect(report.timeline.some((e) => /breaker chat:westus3: closed → open \(stale-model\)/.test(e.event))).toBe(
         true,

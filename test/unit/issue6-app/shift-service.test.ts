@@ -10,6 +10,7 @@ import type { ScopeClaim, StateStore } from "../../../src/adapters/state-store";
 import { parseShiftState } from "../../../src/domain/shift";
 import {
   acquireShift,
+  endFinishedShift,
   startFailback,
   startOrJoinFailover,
   type FailoverServiceDeps,
@@ -191,6 +192,21 @@ describe("start path with the single active shift", () => {
       detail: "run Completed",
       shift: { id: "failover-chat-eastus2-all-1" },
     });
+  });
+
+  it("the minute sweep ends a finished run's shift and leaves a running one alone", async () => {
+    const w = new World();
+    const deps = { client: w.client(), now: () => w.now, control: w.control() };
+    await startOrJoinFailover(w.deps(), request({ region: "eastus2" }, "alert"));
+    expect(await endFinishedShift(deps, "chat")).toBeUndefined();
+    expect(w.activeShift()).toBe("failover-chat-eastus2-all-1");
+    w.finish("failover-chat-eastus2-all-1");
+    expect(await endFinishedShift(deps, "chat")).toBe("failover-chat-eastus2-all-1");
+    expect(w.activeShift()).toBeUndefined();
+    expect(parseShiftState(w.shifts.get("chat")!.value).history).toEqual([
+      expect.objectContaining({ end: "ended", detail: "run Completed" }),
+    ]);
+    expect(await endFinishedShift(deps, "chat-lite")).toBeUndefined();
   });
 
   it("retries the shift's compare-and-swap when another writer won", async () => {
