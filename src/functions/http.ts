@@ -7,6 +7,7 @@ import { abortHandler, approveHandler, drillsHandler, getFailoverHandler } from 
 import { gatesHandler } from "../http/gates";
 import { planHandler } from "../http/plan";
 import { practiceHandler } from "../http/practice";
+import { shiftsHandler } from "../http/shifts";
 
 const durableClient = df.input.durableClient();
 
@@ -66,4 +67,10 @@ app.http("practice", {
   authLevel: "function",
   extraInputs: [durableClient],
   handler: practiceHandler,
+});
+app.http("shifts", {
+  route: "shifts/{workload}",
+  methods: ["GET"],
+  authLevel: "function",
+  handler: shiftsHandler,
 });
