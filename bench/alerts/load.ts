@@ -68,7 +68,11 @@ async function post(url: string, body: string): Promise<{ status: number; outcom
     }
     return { status: response.status, outcome };
   } catch (error) {
-    return { status: 0, outcome: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
+    const cause =
+      error instanceof Error ? (error.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
+    const code = cause?.code ?? cause?.message;
+    const why = typeof code === "string" ? ` (${code})` : "";
+    return { status: 0, outcome: error instanceof Error ? `${error.name}: ${error.message}${why}` : String(error) };
   }
 }
 

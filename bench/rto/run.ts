@@ -15,7 +15,7 @@
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { appendFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { listScenarios, scenarioFile } from "./scenarios";
@@ -264,8 +264,9 @@ async function main(): Promise<void> {
   );
   rmSync(partial, { force: true });
   const seeds = `${options.seeds} seeds ${options.firstSeed}…${options.firstSeed + options.seeds - 1}`;
+  const load = loadavg()[2] ?? 0;
   printReport(
-    `RTO benchmark: ${rows.length} runs (${options.scenarios.length} scenarios × ${seeds}), ${options.workers} workers, ${wallSeconds.toFixed(0)} s wall`,
+    `RTO benchmark: ${rows.length} runs (${options.scenarios.length} scenarios × ${seeds}), ${options.workers} workers, ${wallSeconds.toFixed(0)} s wall (${cpus().length} CPUs, load average ${load.toFixed(1)} over the last 15 min)`,
     summaries,
     options.out,
   );
