@@ -14,7 +14,7 @@
 import type { InvocationContext, Timer } from "@azure/functions";
 import * as df from "durable-functions";
 import { z } from "zod";
-import { now, runtime, type Runtime } from "../composition";
+import { now, type Runtime } from "../composition";
 import {
   decidePracticeRun,
   gradePracticeRun,
@@ -29,6 +29,7 @@ import type { Workload } from "../domain/topology";
 import { acquireShift, readShiftState, startOrJoinFailover } from "../http/failover-service";
 import { ORCHESTRATIONS, type FailoverInputInit, type FailoverReport } from "../runbooks/contracts";
 import { breakerScopes } from "./breaker-scopes";
+import { configuredRuntime } from "./timer-runtime";
 import { readBreaker } from "./probe-timer";
 
 const ACTIVE = new Set(["Running", "Pending", "ContinuedAsNew", "Suspended"]);
@@ -282,7 +283,8 @@ export async function practiceWorkload(
 }
 
 export async function practiceRunsHandler(_timer: Timer, context: InvocationContext): Promise<void> {
-  const rt = await runtime();
+  const rt = await configuredRuntime(context, "practice runs");
+  if (rt === undefined) return;
   const client = df.getClient(context);
   const at = Math.floor(now());
   for (const workload of rt.topology.workloads) {

@@ -20,7 +20,7 @@ import type { InvocationContext, Timer } from "@azure/functions";
 import * as df from "durable-functions";
 import { EndpointAdapter } from "../adapters/endpoints";
 import { mapBounded, probeRound } from "../activities/probes";
-import { now, runtime, type Runtime } from "../composition";
+import { now, type Runtime } from "../composition";
 import type { EndpointPort } from "../activities/ports";
 import { endFinishedShift, startOrJoinFailover } from "../http/failover-service";
 import {
@@ -32,6 +32,7 @@ import {
   type RecordInput,
 } from "../runbooks/health-contracts";
 import { breakerScopes, type BreakerScope } from "./breaker-scopes";
+import { configuredRuntime } from "./timer-runtime";
 import { checkFailbacks } from "./failback-check";
 
 /** A refused opening is asked again no sooner than this. */
@@ -131,8 +132,8 @@ async function actOnOutbox(
 }
 
 export async function probeHealthHandler(_timer: Timer, context: InvocationContext): Promise<void> {
-  const rt = await runtime();
-  if (rt.health.mode === "off") return;
+  const rt = await configuredRuntime(context, "probes");
+  if (rt === undefined || rt.health.mode === "off") return;
   const client = df.getClient(context);
   const at = Math.floor(now());
   const breakers = breakerScopes(rt.topology);
