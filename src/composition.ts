@@ -172,7 +172,7 @@ export function breakerConfigs(
       window: { maxEntries: Math.max(60, 20 * vantages.length) },
       quorum: { required: quorum, vantages: [...vantages] },
     },
-    (override ?? {}),
+    override ?? {},
   ) as BreakerConfigInput;
   const zone: BreakerConfigInput = {
     window: { durationMs: 300_000, maxEntries: 30 },
