@@ -9,6 +9,7 @@
  * mulberry32 generator (both well-known public-domain generators; quality is ample for simulation).
  */
 import { sampleTriangular, type Triangular } from "../../src/domain/latency-model";
+import { fnv1a } from "../../src/domain/hash";
 
 export interface RandomStream {
   /** Uniform in [0, 1). */
@@ -21,15 +22,6 @@ export interface RandomStream {
   chance(p: number): boolean;
   /** A GUID-shaped hex string (deterministic). */
   guid(): string;
-}
-
-function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
 }
 
 function splitmix32(x: number): number {

@@ -23,6 +23,7 @@ import {
   type JobBase,
 } from "@azure/arm-machinelearning";
 import { CutoverError } from "../domain/errors";
+import { statusErrorToCutover, type SdkErrorLike } from "./rest-errors";
 import type {
   TrainingJobPort,
   TrainingJobSpec,
@@ -44,34 +45,11 @@ export interface AmlTrainingJobsOptions {
 
 const PROVIDER = "Microsoft.MachineLearningServices";
 
-interface ErrorLike {
-  readonly statusCode?: unknown;
-  readonly code?: unknown;
-  readonly message?: unknown;
-  readonly response?: { readonly headers?: { get?(name: string): string | undefined } };
-}
+type ErrorLike = SdkErrorLike;
 
 /** The one place ARM errors from the ML client become domain errors. The message carries ARM's code, not bodies. */
 export function amlErrorToCutover(error: unknown, action: string): CutoverError {
-  if (error instanceof CutoverError) return error;
-  const e = (typeof error === "object" && error !== null ? error : {}) as ErrorLike;
-  const status = typeof e.statusCode === "number" ? e.statusCode : undefined;
-  const code = typeof e.code === "string" ? e.code : undefined;
-  const what = `${action}: ${status === undefined ? "" : `HTTP ${status} `}${code ?? "error"}`;
-  const raw = e.response?.headers?.get?.("retry-after");
-  const retryAfter = raw === undefined ? undefined : Number(raw);
-  const opts = {
-    cause: error,
-    ...(retryAfter !== undefined && Number.isFinite(retryAfter) ? { retryAfterSeconds: retryAfter } : {}),
-  };
-  if (status === undefined) return new CutoverError("TRANSIENT", what, opts);
-  if (status === 401 || status === 403) return new CutoverError("UNAUTHORIZED", what, opts);
-  if (status === 404) return new CutoverError("NOT_FOUND", what, opts);
-  if (status === 409) return new CutoverError("CONFLICT", what, opts);
-  if (status === 429) return new CutoverError("THROTTLED", what, opts);
-  if (status === 408) return new CutoverError("TIMEOUT", what, opts);
-  if (status >= 500) return new CutoverError("TRANSIENT", what, opts);
-  return new CutoverError("INVALID_INPUT", what, { ...opts, retryable: false });
+  return statusErrorToCutover(error, action);
 }
 
 function statusOf(error: unknown): number | undefined {

@@ -23,6 +23,7 @@ import {
   type ShardDigest,
 } from "../domain/checkpoint";
 import { CutoverError } from "../domain/errors";
+import { statusErrorToCutover, type SdkErrorLike } from "./rest-errors";
 import type { CheckpointLocation } from "../domain/topology";
 import type { CheckpointPort } from "../activities/training-ports";
 
@@ -58,39 +59,16 @@ export function credentialContainerResolver(
 const MARKER_MAX_BYTES = 64 * 1024;
 const PROGRESS_MAX_BYTES = 64 * 1024;
 
-interface ErrorLike {
-  readonly name?: unknown;
-  readonly statusCode?: unknown;
-  readonly code?: unknown;
-  readonly message?: unknown;
-  readonly response?: { readonly headers?: { get?(name: string): string | undefined } };
-}
+type ErrorLike = SdkErrorLike;
 
 /**
  * The one place Blob SDK errors become domain errors. 404s are handled by callers before they get here (a missing
  * file is an expected outcome); what arrives is throttling, outages, auth and conflicts.
  */
 export function blobErrorToCutover(error: unknown, action: string): CutoverError {
-  if (error instanceof CutoverError) return error;
-  const e = (typeof error === "object" && error !== null ? error : {}) as ErrorLike;
-  const status = typeof e.statusCode === "number" ? e.statusCode : undefined;
-  const code = typeof e.code === "string" ? e.code : undefined;
-  const what = `${action}: ${status === undefined ? "" : `HTTP ${status} `}${code ?? (typeof e.name === "string" ? e.name : "error")}`;
-  const retryAfterRaw = e.response?.headers?.get?.("retry-after");
-  const retryAfter = retryAfterRaw === undefined ? undefined : Number(retryAfterRaw);
-  const opts = {
-    cause: error,
-    ...(retryAfter !== undefined && Number.isFinite(retryAfter) ? { retryAfterSeconds: retryAfter } : {}),
-  };
-  if (status === undefined) return new CutoverError("TRANSIENT", what, opts);
-  if (status === 401 || status === 403) return new CutoverError("UNAUTHORIZED", what, opts);
-  if (status === 404) return new CutoverError("NOT_FOUND", what, opts);
-  if (status === 409) return new CutoverError("CONFLICT", what, opts);
-  if (status === 412) return new CutoverError("PRECONDITION_FAILED", what, opts);
-  if (status === 429 || (status === 503 && code === "ServerBusy")) return new CutoverError("THROTTLED", what, opts);
-  if (status === 408) return new CutoverError("TIMEOUT", what, opts);
-  if (status >= 500) return new CutoverError("TRANSIENT", what, opts);
-  return new CutoverError("INVALID_INPUT", what, { ...opts, retryable: false });
+  return statusErrorToCutover(error, action, (status, code) =>
+    status === 412 ? "PRECONDITION_FAILED" : status === 503 && code === "ServerBusy" ? "THROTTLED" : undefined,
+  );
 }
 
 export function isNotFound(error: unknown): boolean {

@@ -20,6 +20,7 @@
  */
 import { z } from "zod";
 import type { CheckpointLocation } from "./topology";
+import { fnv1a } from "./hash";
 
 /** File names of the layout. Frozen: training jobs in the field write them. */
 export const CHECKPOINT_LAYOUT = {
@@ -590,15 +591,6 @@ export function trainingJobName(runId: string, epoch: number): string {
     base = `${base.slice(0, 63 - suffix.length - 8).replace(/-+$/, "")}-${digest}`;
   }
   return `${base}${suffix}`;
-}
-
-function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
 }
 
 /** Training resumes when the failed scope is the whole hub region (a zone loss leaves the region's job running). */

@@ -29,6 +29,7 @@
 import { z } from "zod";
 import type { BreakerState } from "./circuit-breaker";
 import { CutoverError } from "./errors";
+import type { PoolChange } from "./plan";
 import type { Evidence } from "./probe-evidence";
 import { formatPath, zoneSchema, type Workload, type Zone } from "./topology";
 
@@ -112,15 +113,7 @@ export interface OriginPatch {
 }
 
 /** A set-to change of one pool (absolute, so a retry is harmless). */
-export interface PoolSetTo {
-  readonly region: string;
-  readonly pool: string;
-  readonly zone: Zone;
-  readonly vmSize: string;
-  readonly cluster: { readonly resourceGroup: string; readonly name: string };
-  readonly from: number;
-  readonly to: number;
-}
+export type PoolSetTo = Omit<PoolChange, "fallbacks">;
 
 /** What must hold at a step before the next one (or the scale-down) may start. */
 export interface FailbackCheck {

@@ -36,6 +36,15 @@ export const EVENTS = {
   resolved: "resolved",
 } as const;
 
+/** "reason (by who)" from an approval or abort event's payload, whatever the caller sent. */
+export function describeEvent(payload: unknown): string {
+  if (typeof payload === "object" && payload !== null) {
+    const p = payload as { by?: unknown; reason?: unknown };
+    return `${typeof p.reason === "string" ? p.reason : "no reason given"} (by ${typeof p.by === "string" ? p.by : "unknown"})`;
+  }
+  return "no reason given";
+}
+
 export const scopeSchema = z.strictObject({ region: z.string().min(1), zone: zoneSchema.optional() });
 export type Scope = z.infer<typeof scopeSchema>;
 

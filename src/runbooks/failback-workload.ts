@@ -29,7 +29,7 @@ import {
 import type { Workload } from "../domain/topology";
 import { snapshotSchema } from "./activity-contracts";
 import type { GateAnswer } from "./breaker-entity";
-import { ACTIVITIES, EVENTS, execResultSchema } from "./contracts";
+import { ACTIVITIES, EVENTS, describeEvent, execResultSchema } from "./contracts";
 import {
   BREAKER_OPERATIONS,
   breakerEntityStateSchema,
@@ -443,11 +443,3 @@ export const failbackWorkloadOrchestrator: OrchestrationHandler = function* (con
   }
   return yield* finish("succeeded", warnings);
 };
-
-function describeEvent(payload: unknown): string {
-  if (typeof payload === "object" && payload !== null) {
-    const p = payload as { by?: unknown; reason?: unknown };
-    return `${typeof p.reason === "string" ? p.reason : "no reason given"} (by ${typeof p.by === "string" ? p.by : "unknown"})`;
-  }
-  return "no reason given";
-}

@@ -35,6 +35,7 @@ import type { Topology, Workload } from "../domain/topology";
 import {
   ACTIVITIES,
   EVENTS,
+  describeEvent,
   execResultSchema,
   failoverInputSchema,
   type CompensationRecord,
@@ -638,14 +639,6 @@ export const failoverWorkloadOrchestrator: OrchestrationHandler = function* (con
     .map((s) => `${s.id}: ${s.detail ?? "failed"}`);
   return yield* finish("succeeded", warnings);
 };
-
-function describeEvent(payload: unknown): string {
-  if (typeof payload === "object" && payload !== null) {
-    const p = payload as { by?: unknown; reason?: unknown };
-    return `${typeof p.reason === "string" ? p.reason : "no reason given"} (by ${typeof p.by === "string" ? p.by : "unknown"})`;
-  }
-  return "no reason given";
-}
 
 /** What a dry run checks against live state, with no writes. */
 export function dryRunReadiness(
