@@ -86,12 +86,16 @@ export function phasesOf(report: FailoverReport, faultAt: number): Record<Phase,
   return out;
 }
 
+/** Events this close to the fault (ms) are taken as caused by it. */
+const SAME_INSTANT_MS = 1000;
+
 /**
  * The RTO a perfect controller would reach with this run's sampled waits and instant decisions: it learns of the fault
  * from the earliest signal the world delivered in this run (`detectedAt`: the first alert webhook, or the first probe
  * that saw it), asks for capacity at once, and still waits for the GPU nodes
  * (the longest provisioning the world sampled for this workload after the fault), for any model load it sampled,
- * and for Front Door's own probes to drop the failed origin (the slowest POP). Null when the workload needed none
+ * and for Front Door's own probes to drop the failed origin (the slowest POP; counted from the detection when Front
+ * Door could not see the fault itself and had to be told by a drain). Null when the workload needed none
  * of these (nothing to bound) or is a training workload (no serving path).
  */
 export function lowerBoundSeconds(
@@ -119,11 +123,20 @@ export function lowerBoundSeconds(
   const loads = waits.modelLoads
     .filter((l) => l.workload === options.workload && l.startedAt >= fault.at)
     .map((l) => l.seconds);
-  const probes = waits.probeWindows
-    .filter(
-      (p) => options.origins.includes(p.origin) && p.failingSince >= fault.at - 1 && p.failingSince <= fault.at + 1000,
-    )
-    .map((p) => (p.unhealthyAt - fault.at) / 1000);
+  // Front Door's exclusion of the failed origin, per POP: its first probe window after the fault. A window that opened
+  // with the fault (Front Door's probes see the fault itself) counts from the fault. One that opened later (a fault
+  // Front Door cannot see, e.g. a stale model behind a status-only health check, excluded only once Cutover drained
+  // the origin at its gate) counts from the detection, where a perfect controller would have drained it.
+  const firstPerPop = new Map<string, SampledWaits["probeWindows"][number]>();
+  for (const p of waits.probeWindows) {
+    if (!options.origins.includes(p.origin) || p.failingSince < fault.at - SAME_INSTANT_MS) continue;
+    const key = `${p.frontDoor}/${p.origin}/${p.pop}`;
+    const seen = firstPerPop.get(key);
+    if (seen === undefined || p.failingSince < seen.failingSince) firstPerPop.set(key, p);
+  }
+  const probes = [...firstPerPop.values()].map((p) =>
+    p.failingSince <= fault.at + SAME_INSTANT_MS ? (p.unhealthyAt - fault.at) / 1000 : detect + p.seconds,
+  );
   const capacity =
     detect +
     (provisioning.length > 0 ? Math.max(...provisioning) : 0) +
