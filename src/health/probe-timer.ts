@@ -6,13 +6,14 @@
  *    hold an opening (see `suspect`).
  * 2. Act on openings waiting in the breakers' outboxes: start or join the failover of that scope through the
  *    exactly-once claim (`startOrJoinFailover`, trigger kind `probe`, automatic precedence), then acknowledge. This is
- *    how an opening reaches the DurableClient without the entity doing I/O (see src/runbooks/breaker-entity.ts); it
- *    costs at most one probe interval between the opening and the start.
+ *    how an opening reaches the DurableClient without the entity doing I/O (see src/runbooks/breaker-entity.ts).
  * 3. Once a minute, the failback check (./failback-check), and the end of shifts whose runs have finished.
  * 4. Probe every workload-region endpoint from every vantage, and GPU readiness per zone once a minute
  *    (src/activities/probes.ts), bounded and time-boxed.
  * 5. Signal every breaker `record` with its evidence; one without evidence gets an empty `record` (a tick) when it is
  *    open or half-open, since open → half-open needs time only.
+ * 6. Read again the breakers just sent failure evidence and act on an opening at once (step 2 of the next round
+ *    catches one whose signal was not yet processed, at most one probe interval later).
  *
  * Every step is isolated: a breaker, a failover start or a probe that fails is logged and the round goes on.
  */
@@ -205,6 +206,7 @@ export async function probeHealthHandler(_timer: Timer, context: InvocationConte
 
   // 5. Feed the breakers. One without evidence is only ticked when time can move it (open or half-open): a closed
   // breaker has nothing to decide without evidence, and skipping it saves an entity operation per round.
+  const fed: BreakerScope[] = [];
   await mapBounded(breakers, limit, async (b) => {
     const evidence = round.evidence.get(b.key) ?? [];
     if (evidence.some((e) => e.source !== "alert" && e.outcome !== "success")) suspect.add(b.key);
@@ -220,8 +222,22 @@ export async function probeHealthHandler(_timer: Timer, context: InvocationConte
     };
     try {
       await client.signalEntity(new df.EntityId(ENTITIES.breaker, b.key), BREAKER_OPERATIONS.record, input);
+      if (suspect.has(b.key)) fed.push(b);
     } catch (error) {
       context.error(`breaker ${b.key}: evidence not delivered: ${message(error)}`);
+    }
+  });
+
+  // 6. Read again the breakers that were just sent failure evidence, and act on an opening at once instead of a probe
+  // interval later. A signal is processed asynchronously: when the read comes before it, the next round's step 2
+  // finds the opening (nothing is lost, it only costs that interval).
+  await mapBounded(fed, limit, async (b) => {
+    try {
+      const state = await readBreaker(client, b.key);
+      lastKnown.set(b.key, state);
+      if (state !== undefined && state.outbox.length > 0) await actOnOutbox(rt, client, b, state, at, context);
+    } catch (error) {
+      context.error(`breaker ${b.key}: ${message(error)}`);
     }
   });
 }

@@ -7,8 +7,13 @@ import { startSimulation } from "../../local/simulate/environment";
 import { drive } from "../../local/simulate/run-scenario";
 import { entry, quietScenario, runAndInspect, shipped, untilFinished } from "./support";
 
+/**
+ * A live drill in a world where another region is already down. Cutover's probes would fail over that region on their
+ * own (and move traffic onto the drill's region): `observe` keeps the breakers running without acting, so that only
+ * the drill can write.
+ */
 async function liveDrill(scenario: string, region: string, workload = "chat") {
-  const s = await startSimulation({ scenario, entry });
+  const s = await startSimulation({ scenario, entry, env: { CUTOVER_PROBE_MODE: "observe" } });
   try {
     await s.runUntil(() => false, { maxVirtualMs: 30_000 }); // let the faults at t=0 be seen by the endpoints
     const r = await s.call("POST", "/api/drills", { workload, scope: { region }, mode: "live" });

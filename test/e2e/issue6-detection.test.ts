@@ -24,6 +24,7 @@ interface BreakerView {
   readonly state: string;
   readonly openings: number;
   readonly transitions: Array<{
+    at: number;
     from: string;
     to: string;
     reason: string;
@@ -79,6 +80,8 @@ describe("issue #6: probes and breakers, end to end", () => {
       expect(body.breaker.handled).toEqual([
         expect.objectContaining({ outcome: "started", instanceId: report.failoverList[0]!.instanceId }),
       ]);
+      // The probe round that fed the opening evidence also started the failover: no probe interval in between.
+      expect(Date.parse(failover.startedAt)).toBe(opening.at);
       // The failover's shift ended once it finished (the probe timer's minute sweep), with the run's outcome.
       const shifts = (await s.call("GET", "/api/shifts/chat")).json as {
         active: unknown;
