@@ -19,7 +19,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { listScenarios, scenarioFile } from "./scenarios";
-import { formatSummary, summarise, type RunRow, type ScenarioSummary } from "./summary";
+import { errorRow, formatSummary, summarise, type RunRow, type ScenarioSummary } from "./summary";
 import type { WorkerReply, WorkerRequest } from "./worker";
 
 interface Options {
@@ -185,32 +185,7 @@ async function runJobs(
 }
 
 function crashedRow(job: Job, error: string): RunRow {
-  return {
-    scenario: job.scenario,
-    seed: job.seed,
-    outcome: "error",
-    workload: null,
-    scope: null,
-    rtoSeconds: null,
-    worldRecoverySeconds: null,
-    lowerBoundSeconds: null,
-    rtoOverLowerBound: null,
-    predictedRtoSeconds: null,
-    phases: { detect: 0, decide: 0, capacity: 0, warmup: 0, traffic: 0, verify: 0, resume: 0 },
-    failovers: 0,
-    armWrites: 0,
-    alerts: { fired: 0, resolved: 0, delivered: 0 },
-    detection: {
-      seconds: null,
-      source: null,
-      alertSeconds: null,
-      probeSeconds: null,
-      firstAlertDeliveredSeconds: null,
-    },
-    wallSeconds: 0,
-    cpuSeconds: 0,
-    error,
-  };
+  return errorRow(job.scenario, job.seed, error);
 }
 
 async function main(): Promise<void> {

@@ -15,7 +15,7 @@ import type * as AzuritePoolModule from "../../local/simulate/azurite-pool";
 import type * as RunScenarioModule from "../../local/simulate/run-scenario";
 import type { SimulateReport } from "../../local/simulate/run-scenario";
 import { REPO_ROOT } from "./scenarios";
-import type { RunRow } from "./summary";
+import { errorRow, type RunRow } from "./summary";
 
 export type WorkerRequest =
   | { readonly kind: "run"; readonly scenario: string; readonly file: string; readonly seed: number }
@@ -74,6 +74,16 @@ function detectionOf(report: SimulateReport): RunRow["detection"] {
   };
 }
 
+/** The most failovers started for one workload + scope (0 when none started). */
+function perScopeMax(report: SimulateReport): number {
+  const counts = new Map<string, number>();
+  for (const f of report.failoverList) {
+    const key = `${f.workload}|${f.scope.region}|${f.scope.zone ?? ""}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return Math.max(0, ...counts.values());
+}
+
 /** `scenario` is the name the runner asked for (a file's `name:` may differ from its file name). */
 function rowOf(scenario: string, report: SimulateReport, wallSeconds: number, cpuSeconds: number): RunRow {
   return {
@@ -89,6 +99,7 @@ function rowOf(scenario: string, report: SimulateReport, wallSeconds: number, cp
     predictedRtoSeconds: report.predictedRtoSeconds,
     phases: report.phases,
     failovers: report.failovers,
+    failoversPerScopeMax: perScopeMax(report),
     armWrites: report.armWrites,
     alerts: report.alerts,
     detection: detectionOf(report),
@@ -128,34 +139,13 @@ async function runOne(
     return rowOf(request.scenario, report, wall, cpuSeconds);
   } catch (error) {
     const [wall, cpuSeconds] = elapsed();
-    const none = { detect: 0, decide: 0, capacity: 0, warmup: 0, traffic: 0, verify: 0, resume: 0 };
-    return {
-      scenario: request.scenario,
-      seed: request.seed,
-      outcome: "error",
-      workload: null,
-      scope: null,
-      rtoSeconds: null,
-      worldRecoverySeconds: null,
-      lowerBoundSeconds: null,
-      rtoOverLowerBound: null,
-      predictedRtoSeconds: null,
-      phases: none,
-      failovers: 0,
-      armWrites: 0,
-      alerts: { fired: 0, resolved: 0, delivered: 0 },
-      detection: {
-        seconds: null,
-        source: null,
-        alertSeconds: null,
-        probeSeconds: null,
-        firstAlertDeliveredSeconds: null,
-      },
-      wallSeconds: round1(wall),
-      cpuSeconds: round1(cpuSeconds),
-      error:
-        error instanceof Error ? (error.stack ?? error.message).split("\n").slice(0, 3).join(" | ") : String(error),
-    };
+    return errorRow(
+      request.scenario,
+      request.seed,
+      error instanceof Error ? (error.stack ?? error.message).split("\n").slice(0, 3).join(" | ") : String(error),
+      round1(wall),
+      round1(cpuSeconds),
+    );
   }
 }
 
