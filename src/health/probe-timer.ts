@@ -149,7 +149,8 @@ export async function probeHealthHandler(_timer: Timer, context: InvocationConte
     return known !== undefined && (known.breaker.state !== "closed" || known.outbox.length > 0);
   });
   const states = new Map<string, BreakerEntityState | undefined>(lastKnown);
-  await mapBounded(toRead, limit, async (b) => {
+  /** Reads a breaker, remembers its state, and acts on any opening in its outbox. */
+  const readAndAct = async (b: BreakerScope): Promise<void> => {
     try {
       const state = await readBreaker(client, b.key);
       states.set(b.key, state);
@@ -158,7 +159,8 @@ export async function probeHealthHandler(_timer: Timer, context: InvocationConte
     } catch (error) {
       context.error(`breaker ${b.key}: ${message(error)}`);
     }
-  });
+  };
+  await mapBounded(toRead, limit, readAndAct);
 
   // 3. Failback check, once a minute (with every breaker just read).
   if (full && rt.health.failback.mode === "auto" && at - lastFailbackAt >= FAILBACK_EVERY_MS) {
@@ -231,13 +233,5 @@ export async function probeHealthHandler(_timer: Timer, context: InvocationConte
   // 6. Read again the breakers that were just sent failure evidence, and act on an opening at once instead of a probe
   // interval later. A signal is processed asynchronously: when the read comes before it, the next round's step 2
   // finds the opening (nothing is lost, it only costs that interval).
-  await mapBounded(fed, limit, async (b) => {
-    try {
-      const state = await readBreaker(client, b.key);
-      lastKnown.set(b.key, state);
-      if (state !== undefined && state.outbox.length > 0) await actOnOutbox(rt, client, b, state, at, context);
-    } catch (error) {
-      context.error(`breaker ${b.key}: ${message(error)}`);
-    }
-  });
+  await mapBounded(fed, limit, readAndAct);
 }
