@@ -6,6 +6,7 @@
  * transient failures and are called with `callActivityWithRetry`.
  */
 import type { InvocationContext } from "@azure/functions";
+import type { z } from "zod";
 import { CutoverError, errorCodeOf, type CutoverErrorCode } from "../domain/errors";
 import type { ExecResult } from "../domain/failover-executor";
 import { planFailover } from "../domain/planner";
@@ -427,15 +428,13 @@ export function createFailoverActivities(ports: FailoverPorts): Record<string, H
     return records;
   };
 
+  /** Front Door origin health % over the input's window (undefined: no data points). */
+  const originHealth = (input: z.output<typeof confirmInputSchema>): Promise<number | undefined> =>
+    ports.metrics.originHealthPercent(input.subscriptionId, input.frontDoor, input.origin, input.minutes, input.region);
+
   const confirmSignal: Handler = async (raw) => {
     const input = parse(confirmInputSchema, raw, ACTIVITIES.confirmSignal);
-    const health = await ports.metrics.originHealthPercent(
-      input.subscriptionId,
-      input.frontDoor,
-      input.origin,
-      input.minutes,
-      input.region,
-    );
+    const health = await originHealth(input);
     if (health === undefined)
       return {
         confirmed: true,
@@ -453,13 +452,7 @@ export function createFailoverActivities(ports: FailoverPorts): Record<string, H
   const checkOriginExcluded: Handler = (raw) =>
     guard(async () => {
       const input = parse(confirmInputSchema, raw, ACTIVITIES.checkOriginExcluded);
-      const health = await ports.metrics.originHealthPercent(
-        input.subscriptionId,
-        input.frontDoor,
-        input.origin,
-        input.minutes,
-        input.region,
-      );
+      const health = await originHealth(input);
       if (health === undefined) return { kind: "pending", detail: `no origin health data for ${input.origin} yet` };
       return health < input.thresholdPercent
         ? {
