@@ -7,7 +7,7 @@
  * same `POST /api/failovers/{id}/approve` a person would use.
  */
 import { poolKey as simPoolKey } from "../sim/aks";
-import type { LoadedScenario } from "../sim/scenario";
+import type { LoadedScenario, Scenario } from "../sim/scenario";
 import type { FailoverReport, FailoverStatus, Outcome } from "../../src/runbooks/contracts";
 import { ORCHESTRATIONS } from "../../src/runbooks/contracts";
 import type { ResumeTrainingResult } from "../../src/runbooks/training-contracts";
@@ -219,6 +219,22 @@ async function failoverInstances(simulation: Simulation): Promise<Instance[]> {
     .sort((a, b) => a.createdTime - b.createdTime || a.instanceId.localeCompare(b.instanceId));
 }
 
+/** True for a fault that, by itself, takes requests away from healthy, warm capacity inside the SLO. */
+export function hurtsServing(fault: Scenario["faults"][number]): boolean {
+  switch (fault.kind) {
+    case "region-down":
+    case "zone-down":
+    case "degraded-latency":
+    case "stale-model":
+      return true;
+    case "http-error":
+    case "timeout":
+      return fault.target === "endpoint";
+    default:
+      return false;
+  }
+}
+
 export async function runScenario(options: SimulateOptions): Promise<SimulateReport> {
   const simulation = await startSimulation(options);
   try {
@@ -235,8 +251,12 @@ export async function drive(
 ): Promise<SimulateReport> {
   const { loaded, sim, clock } = simulation;
   const start = simulation.startedAt;
-  const faults = loaded.scenario.faults.filter((f) => f.kind !== "quota-exceeded" || f.at > 0);
-  const faultAt = start + (faults.length > 0 ? Math.min(...faults.map((f) => f.at)) : 0) * 1000;
+  const faults = loaded.scenario.faults;
+  // The incident starts with the first fault that hurts serving; control-plane conditions set up beforehand (a pool
+  // that cannot allocate, exhausted quota, slow propagation, ARM errors) are not the incident.
+  const serving = faults.filter(hurtsServing);
+  const incident = serving.length > 0 ? serving : faults;
+  const faultAt = start + (incident.length > 0 ? Math.min(...incident.map((f) => f.at)) : 0) * 1000;
   const lastFault =
     start + (faults.length > 0 ? Math.max(...faults.map((f) => f.at + (f.durationSeconds ?? 0))) : 0) * 1000;
   const failbackAuto = (simulation.env["CUTOVER_FAILBACK_MODE"] ?? "auto") === "auto";

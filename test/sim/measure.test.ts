@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { lowerBoundSeconds, worldRecoverySeconds } from "../../local/simulate/measure";
 import type { SampledWaits } from "../../local/sim/world";
+import { hurtsServing } from "../../local/simulate/run-scenario";
 
 const T0 = 1_893_456_000_000;
 const s = (seconds: number): number => T0 + seconds * 1000;
@@ -112,5 +113,18 @@ describe("worldRecoverySeconds", () => {
   it("is null when the workload never recovered, and 0 when it never dropped", () => {
     expect(worldRecoverySeconds([sample(65, 0.1), sample(70, 0.5)], "chat", s(60))).toBeNull();
     expect(worldRecoverySeconds([sample(60, 1), sample(70, 1)], "chat", s(60))).toBe(0);
+  });
+});
+
+describe("the incident's start", () => {
+  it("is the first fault that hurts serving, not a control-plane condition set up before it", () => {
+    const f = (fault: Record<string, unknown>) => hurtsServing(fault as Parameters<typeof hurtsServing>[0]);
+    expect(f({ kind: "zone-down", region: "eastus2", zone: "1", at: 120 })).toBe(true);
+    expect(f({ kind: "region-down", region: "eastus2", at: 0 })).toBe(true);
+    expect(f({ kind: "stale-model", workload: "chat", region: "westus3", version: "1", at: 60 })).toBe(true);
+    expect(f({ kind: "http-error", target: "endpoint", status: 503, rate: 1, at: 0 })).toBe(true);
+    expect(f({ kind: "http-error", target: "arm", status: 429, rate: 1, at: 0 })).toBe(false);
+    expect(f({ kind: "allocation-failure", region: "eastus2", zone: "3", at: 0 })).toBe(false);
+    expect(f({ kind: "quota-exceeded", region: "westus3", family: "x", remainingVcpus: 0, at: 0 })).toBe(false);
   });
 });
