@@ -7,31 +7,33 @@
  * reached a verified cutover counts as an infinite RTO, so it shows in p95 instead of disappearing from it.
  */
 import { PHASES, type Phase } from "../../local/simulate/measure";
+import type { SimulateReport } from "../../local/simulate/run-scenario";
+
+/** The figures a row copies from the run's `SimulateReport` (their meaning is documented there). */
+type ReportFigures = Pick<
+  SimulateReport,
+  | "seed"
+  | "workload"
+  | "scope"
+  | "rtoSeconds"
+  | "worldRecoverySeconds"
+  | "lowerBoundSeconds"
+  | "rtoOverLowerBound"
+  | "predictedRtoSeconds"
+  | "phases"
+  | "failovers"
+  | "armWrites"
+  | "alerts"
+>;
 
 /** What one run measured (written to the raw JSON file, one object per run). */
-export interface RunRow {
+export interface RunRow extends ReportFigures {
+  /** The scenario name the runner asked for (a file's `name:` may differ). */
   readonly scenario: string;
-  readonly seed: number;
   /** `succeeded`, `failed`, …, `no-failover`, `running` (horizon reached), or `error` (the run itself threw). */
-  readonly outcome: string;
-  readonly workload: string | null;
-  readonly scope: { readonly region: string; readonly zone?: string | undefined } | null;
-  /** Fault → verified cutover, as the app measured it (null: never verified). */
-  readonly rtoSeconds: number | null;
-  /** Fault → the world serving ≥ 99% inside the SLO and staying there (null: never, or a training workload). */
-  readonly worldRecoverySeconds: number | null;
-  /** The RTO a perfect controller would reach with this run's sampled waits (null for training workloads). */
-  readonly lowerBoundSeconds: number | null;
-  readonly rtoOverLowerBound: number | null;
-  readonly predictedRtoSeconds: number | null;
-  /** Seconds per phase along the executed critical path (they add up to the RTO). */
-  readonly phases: Readonly<Record<Phase, number>>;
-  /** Failover orchestrations started (one per workload + scope the incident hit: a region can host several). */
-  readonly failovers: number;
+  readonly outcome: SimulateReport["outcome"] | "error";
   /** The most failovers started for any one workload + scope (exactly 1 expected: never a duplicate). */
   readonly failoversPerScopeMax: number;
-  readonly armWrites: number;
-  readonly alerts: { readonly fired: number; readonly resolved: number; readonly delivered: number };
   /**
    * Fault → the first signal of the fault and its source: from the report's detection record when it has one (alert
    * versus probe), else the failover's start and its trigger kind.
