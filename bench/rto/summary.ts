@@ -194,6 +194,10 @@ function nonNull(values: ReadonlyArray<number | null | undefined>): number[] {
   return values.filter((v): v is number => typeof v === "number" && Number.isFinite(v));
 }
 
+function sum(values: ReadonlyArray<number>): number {
+  return values.reduce((a, b) => a + b, 0);
+}
+
 export function summarise(scenario: string, rows: ReadonlyArray<RunRow>): ScenarioSummary {
   // An RTO that never came is +∞ (a miss that stays visible in every percentile above the share of such runs).
   const rtos = rows.map((r) => r.rtoSeconds ?? Number.POSITIVE_INFINITY);
@@ -205,6 +209,10 @@ export function summarise(scenario: string, rows: ReadonlyArray<RunRow>): Scenar
     PHASES.map((p) => [p, percentile(nonNull(rows.filter((r) => r.rtoSeconds !== null).map((r) => r.phases[p])), 50)]),
   ) as Record<Phase, number | undefined>;
   const detections = nonNull(rows.map((r) => r.detection.seconds));
+  const bounds = nonNull(rows.map((r) => r.lowerBoundSeconds));
+  const armWrites = rows.map((r) => r.armWrites);
+  const walls = rows.map((r) => r.wallSeconds);
+  const cpus = rows.map((r) => r.cpuSeconds);
   const summary: Omit<ScenarioSummary, "aims"> = {
     scenario,
     runs: rows.length,
@@ -220,22 +228,10 @@ export function summarise(scenario: string, rows: ReadonlyArray<RunRow>): Scenar
       missing: recoveries.filter((r) => !Number.isFinite(r)).length,
     },
     ratio: { p50: percentile(ratios, 50), p95: percentile(ratios, 95), max: percentile(ratios, 100), n: ratios.length },
-    lowerBound: {
-      p50: percentile(nonNull(rows.map((r) => r.lowerBoundSeconds)), 50),
-      p95: percentile(nonNull(rows.map((r) => r.lowerBoundSeconds)), 95),
-    },
+    lowerBound: { p50: percentile(bounds, 50), p95: percentile(bounds, 95) },
     phasesP50,
     failovers: count(rows.map((r) => String(r.failovers))),
-    armWrites: {
-      p50: percentile(
-        rows.map((r) => r.armWrites),
-        50,
-      ),
-      max: percentile(
-        rows.map((r) => r.armWrites),
-        100,
-      ),
-    },
+    armWrites: { p50: percentile(armWrites, 50), max: percentile(armWrites, 100) },
     detection: {
       p50: percentile(detections, 50),
       p95: percentile(detections, 95),
@@ -244,24 +240,8 @@ export function summarise(scenario: string, rows: ReadonlyArray<RunRow>): Scenar
       alertP50: percentile(nonNull(rows.map((r) => r.detection.alertSeconds)), 50),
       probeP50: percentile(nonNull(rows.map((r) => r.detection.probeSeconds)), 50),
     },
-    wall: {
-      total: rows.reduce((a, r) => a + r.wallSeconds, 0),
-      p50: percentile(
-        rows.map((r) => r.wallSeconds),
-        50,
-      ),
-      max: percentile(
-        rows.map((r) => r.wallSeconds),
-        100,
-      ),
-    },
-    cpu: {
-      total: rows.reduce((a, r) => a + r.cpuSeconds, 0),
-      p50: percentile(
-        rows.map((r) => r.cpuSeconds),
-        50,
-      ),
-    },
+    wall: { total: sum(walls), p50: percentile(walls, 50), max: percentile(walls, 100) },
+    cpu: { total: sum(cpus), p50: percentile(cpus, 50) },
     errors: rows.filter((r) => r.error !== undefined).map((r) => `seed ${r.seed}: ${r.error ?? ""}`),
   };
   return { ...summary, aims: aimsFor(scenario).map((aim) => judge(aim, summary, rows)) };
