@@ -27,9 +27,9 @@ import {
   type PoolSetTo,
 } from "../domain/failback";
 import type { Workload } from "../domain/topology";
-import { snapshotSchema } from "./activity-contracts";
 import type { GateAnswer } from "./breaker-entity";
 import { ACTIVITIES, EVENTS, describeEvent, execResultSchema } from "./contracts";
+import { ONE_SHOT_RETRY, takeSnapshot } from "./shared-steps";
 import {
   BREAKER_OPERATIONS,
   breakerEntityStateSchema,
@@ -41,10 +41,6 @@ import {
   type FailbackStatus,
   type FailbackStepRecord,
 } from "./health-contracts";
-
-const ONE_SHOT_RETRY = new df.RetryOptions(2000, 4);
-ONE_SHOT_RETRY.backoffCoefficient = 2;
-ONE_SHOT_RETRY.maxRetryIntervalInMilliseconds = 30_000;
 
 type Polled = { kind: "done" | "failed" | "timeout" | "aborted"; detail: string };
 
@@ -149,13 +145,7 @@ export const failbackWorkloadOrchestrator: OrchestrationHandler = function* (con
   publish();
 
   // Plan over live state.
-  const snapshot = snapshotSchema.parse(
-    yield context.df.callActivityWithRetry(ACTIVITIES.snapshotWorkload, ONE_SHOT_RETRY, {
-      subscriptionId: topology.subscriptionId,
-      workload,
-      ...(frontDoor === undefined ? {} : { frontDoor }),
-    }),
-  );
+  const snapshot = yield* takeSnapshot(context, topology, workload, frontDoor);
   const stored: unknown = yield context.df.callEntity(entityId, BREAKER_OPERATIONS.get);
   const entity = breakerEntityStateSchema.safeParse(stored);
   if (!entity.success) return yield* finish("refused", [`the ${scopeText} breaker has no state yet`]);

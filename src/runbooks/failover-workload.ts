@@ -12,7 +12,6 @@
  *
  * Deterministic: no I/O, clock, env or randomness; time comes from `context.df.currentUtcDateTime`.
  */
-import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler, Task } from "durable-functions";
 import {
   applyResult,
@@ -45,13 +44,8 @@ import {
   type Outcome,
   type StepReport,
 } from "./contracts";
-import {
-  confirmOutputSchema,
-  impairedRegions,
-  restoreOutputSchema,
-  snapshotSchema,
-  type Snapshot,
-} from "./activity-contracts";
+import { ONE_SHOT_RETRY, takeSnapshot } from "./shared-steps";
+import { confirmOutputSchema, impairedRegions, restoreOutputSchema, type Snapshot } from "./activity-contracts";
 import {
   buildResumeTrainingInput,
   jobStatusOutputSchema,
@@ -106,10 +100,6 @@ export function trainingStepResult(result: ResumeTrainingResult): ExecResult {
       };
   }
 }
-
-const ONE_SHOT_RETRY = new df.RetryOptions(2000, 4);
-ONE_SHOT_RETRY.backoffCoefficient = 2;
-ONE_SHOT_RETRY.maxRetryIntervalInMilliseconds = 30_000;
 
 type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
 
@@ -409,13 +399,7 @@ export const failoverWorkloadOrchestrator: OrchestrationHandler = function* (con
   // Snapshot: current state, for the plan, the audit trail and compensation.
   phase = "snapshot";
   publish();
-  const snapshot = snapshotSchema.parse(
-    yield context.df.callActivityWithRetry(ACTIVITIES.snapshotWorkload, ONE_SHOT_RETRY, {
-      subscriptionId: topology.subscriptionId,
-      workload,
-      ...(frontDoor === undefined ? {} : { frontDoor }),
-    }),
-  );
+  const snapshot = yield* takeSnapshot(context, topology, workload, frontDoor);
   note(
     `snapshot taken (${snapshot.pools.length} pools, ${snapshot.origins.length} origins${snapshot.errors.length > 0 ? `, ${snapshot.errors.length} errors` : ""})`,
   );
