@@ -61,8 +61,9 @@ async function post(url: string, body: string): Promise<{ status: number; outcom
     const text = await response.text();
     let outcome = `http ${response.status}`;
     try {
-      const value = JSON.parse(text) as { outcome?: unknown };
+      const value = JSON.parse(text) as { outcome?: unknown; error?: unknown };
       if (typeof value.outcome === "string") outcome = value.outcome;
+      else if (typeof value.error === "string") outcome = `http ${response.status}: ${value.error}`;
     } catch {
       // not JSON: keep the status
     }

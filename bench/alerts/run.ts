@@ -214,6 +214,19 @@ function hostRequests(simulation: Simulation, fromSeq: number): Map<string, numb
   return out;
 }
 
+/** Distinct host warnings and app errors logged after event `fromSeq` (at most 5, each cut to 300 characters). */
+function hostTroubles(simulation: Simulation, fromSeq: number): string[] {
+  const seen = new Map<string, number>();
+  for (const e of simulation.host.eventLog) {
+    if (e.seq <= fromSeq) continue;
+    const message = e.message ?? "";
+    if (e.kind !== "warning" && !/^\[error\]/i.test(message)) continue;
+    const key = `${e.name ?? ""} ${message}`.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, "<id>").slice(0, 300);
+    seen.set(key, (seen.get(key) ?? 0) + 1);
+  }
+  return [...seen.entries()].slice(0, 5).map(([k, n]) => `${k} ×${n}`);
+}
+
 function lastSeq(simulation: Simulation): number {
   return simulation.host.requestLog[simulation.host.requestLog.length - 1]?.seq ?? 0;
 }
@@ -347,6 +360,7 @@ async function openLoopPhase(env: typeof EnvironmentModule, scenario: string, op
     const azurite = azuritePid();
     const counter = new OutboundCounter(destinations(simulation));
     const seq = lastSeq(simulation);
+    const eventSeq = simulation.host.eventLog[simulation.host.eventLog.length - 1]?.seq ?? 0;
     const cpu = process.cpuUsage();
     const azuriteCpu = azurite === undefined ? undefined : procCpuMs(azurite);
     const session = options.profile === undefined ? undefined : await startProfile();
@@ -383,9 +397,11 @@ async function openLoopPhase(env: typeof EnvironmentModule, scenario: string, op
       `(a) open loop: ${samples.length} alerts offered at ${options.rate}/s for ${options.seconds} s (${countBy(samples, (s) => s.kind)})`,
     );
     out.push(
-      `  completed ${ok.length} with 2xx, ${errors.length} errors${errors.length > 0 ? ` (${countBy(errors, (s) => `${s.status} ${s.outcome}`.slice(0, 80))})` : ""}`,
+      `  completed ${ok.length} with 2xx, ${errors.length} errors${errors.length > 0 ? ` (${countBy(errors, (s) => `${s.status} ${s.outcome}`.slice(0, 240))})` : ""}`,
     );
     out.push(`  answers: ${countBy(ok, (s) => s.outcome)}`);
+    const troubles = hostTroubles(simulation, eventSeq);
+    if (troubles.length > 0) out.push(`  the host logged: ${troubles.join(" | ")}`);
     out.push(
       `  offered ${offered.toFixed(0)}/s; completed ${completedRate.toFixed(1)}/s (last answer ${(lastDone / 1000).toFixed(1)} s after the first post was due; generator sent p99 ${ms(lateP99)} late)`,
     );

@@ -49,9 +49,19 @@ export type AlertParseResult =
   | { readonly ok: true; readonly alert: CommonAlert }
   | { readonly ok: false; readonly status: 400 | 413; readonly reason: string };
 
+/**
+ * Whether `text` takes more than `max` bytes in UTF-8, encoding it only when its length cannot tell: every UTF-16 code
+ * unit takes 1 to 3 bytes (a surrogate pair, two units, takes 4).
+ */
+function utf8LongerThan(text: string, max: number): boolean {
+  if (text.length > max) return true;
+  if (text.length * 3 <= max) return false;
+  return new TextEncoder().encode(text).length > max;
+}
+
 /** Parses a webhook body. Never throws: malformed input is a 400 (or 413) with a reason naming the field. */
 export function parseAlertBody(body: string): AlertParseResult {
-  if (new TextEncoder().encode(body).length > MAX_ALERT_BYTES) {
+  if (utf8LongerThan(body, MAX_ALERT_BYTES)) {
     return { ok: false, status: 413, reason: `body exceeds ${MAX_ALERT_BYTES} bytes (Azure Monitor's payload limit)` };
   }
   let json: unknown;
@@ -152,6 +162,21 @@ interface ResourceIndexEntry {
   readonly narrowBy?: { readonly names: ReadonlyArray<string>; readonly value: string };
 }
 
+const indexes = new WeakMap<Topology, ReadonlyMap<string, ReadonlyArray<ResourceIndexEntry>>>();
+
+/**
+ * {@link resourceIndex} of a topology, built once per topology object (a loaded topology is never mutated; a new
+ * version is a new object) instead of once per alert.
+ */
+export function cachedResourceIndex(topology: Topology): ReadonlyMap<string, ReadonlyArray<ResourceIndexEntry>> {
+  let index = indexes.get(topology);
+  if (index === undefined) {
+    index = resourceIndex(topology);
+    indexes.set(topology, index);
+  }
+  return index;
+}
+
 /** ARM ids (lower-cased) of the topology's resources, each with the workload/region/zone it stands for. */
 export function resourceIndex(topology: Topology): Map<string, ResourceIndexEntry[]> {
   const index = new Map<string, ResourceIndexEntry[]>();
@@ -239,7 +264,7 @@ export function mapAlert(alert: CommonAlert, topology: Topology): AlertMapping {
       : { mapped: true, targets: [target] };
   }
 
-  const index = resourceIndex(topology);
+  const index = cachedResourceIndex(topology);
   const ids = [...alert.data.essentials.alertTargetIDs, ...(alert.data.essentials.configurationItems ?? [])];
   const targets = new Map<string, AlertTarget>();
   const addTarget = (t: AlertTarget): void => {

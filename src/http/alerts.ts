@@ -11,11 +11,42 @@ import { now, runtime } from "../composition";
 import { mapAlert, MAX_ALERT_BYTES, parseAlertBody, type CommonAlert } from "../domain/alerts";
 import type { FailedScope } from "../domain/plan";
 import { alertEvidenceFromCommonAlert } from "../domain/probe-evidence";
-import { breakerFor } from "../health/breaker-scopes";
+import { breakerScopes, type BreakerScope } from "../health/breaker-scopes";
 import { EVENTS } from "../runbooks/contracts";
-import { BREAKER_OPERATIONS, ENTITIES, type RecordInput } from "../runbooks/health-contracts";
-import { activeFailover, startOrJoinFailover, type StartOutcome } from "./failover-service";
+import { BREAKER_OPERATIONS, breakerKey, ENTITIES, type RecordInput } from "../runbooks/health-contracts";
+import type { Topology } from "../domain/topology";
+import {
+  activeFailover,
+  durableClientFor,
+  RunSightings,
+  startOrJoinFailover,
+  type StartOutcome,
+} from "./failover-service";
 import { failure, json, problem } from "./responses";
+
+const breakersByTopology = new WeakMap<Topology, ReadonlyMap<string, BreakerScope>>();
+
+/** `breakerFor`, from the topology's breakers listed once per topology object instead of once per alert target. */
+function breakerOf(topology: Topology, workload: string, scope: FailedScope): BreakerScope | undefined {
+  let byKey = breakersByTopology.get(topology);
+  if (byKey === undefined) {
+    byKey = new Map(breakerScopes(topology).map((b) => [b.key, b]));
+    breakersByTopology.set(topology, byKey);
+  }
+  return byKey.get(breakerKey(workload, scope));
+}
+
+/** One {@link RunSightings} per runtime (a reset composition starts with none). */
+const sightingsByRuntime = new WeakMap<object, RunSightings>();
+
+function sightingsOf(rt: object): RunSightings {
+  let s = sightingsByRuntime.get(rt);
+  if (s === undefined) {
+    s = new RunSightings();
+    sightingsByRuntime.set(rt, s);
+  }
+  return s;
+}
 
 export async function alertsHandler(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const declared = Number(request.headers.get("content-length") ?? "0");
@@ -27,7 +58,8 @@ export async function alertsHandler(request: HttpRequest, context: InvocationCon
   const alert = parsed.alert;
   try {
     const rt = await runtime();
-    const client = df.getClient(context);
+    const client = durableClientFor(context);
+    const sightings = sightingsOf(rt);
     const receivedAt = new Date(now()).toISOString();
     const essentials = alert.data.essentials;
     const record = async (
@@ -71,7 +103,7 @@ export async function alertsHandler(request: HttpRequest, context: InvocationCon
       /\/providers\/microsoft\.(cdn\/profiles|network\/frontdoors)\//i.test(id),
     );
     for (const t of mapping.targets) {
-      const breaker = breakerFor(rt.topology, t.workload, t.scope);
+      const breaker = breakerOf(rt.topology, t.workload, t.scope);
       if (breaker === undefined || rt.health.mode === "off") continue;
       if (frontDoorSignal && essentials.monitorCondition === "Fired") {
         const gate = await rt.state.get(t.workload, t.scope.region);
@@ -100,7 +132,11 @@ export async function alertsHandler(request: HttpRequest, context: InvocationCon
     if (essentials.monitorCondition === "Resolved") {
       const notified: string[] = [];
       for (const t of mapping.targets) {
-        const id = await activeFailover({ client, state: rt.state }, t.workload, t.scope);
+        const id = await activeFailover(
+          { client, state: rt.state, now, cooldownSeconds: rt.cooldownSeconds, sightings },
+          t.workload,
+          t.scope,
+        );
         if (id === undefined) continue;
         await client.raiseEvent(id, EVENTS.resolved, { alertId: essentials.alertId, at: receivedAt });
         notified.push(id);
@@ -117,7 +153,7 @@ export async function alertsHandler(request: HttpRequest, context: InvocationCon
     const results: Array<StartOutcome & { workload: string; scope: FailedScope }> = [];
     for (const t of mapping.targets) {
       const outcome = await startOrJoinFailover(
-        { client, state: rt.state, now, cooldownSeconds: rt.cooldownSeconds, control: rt.control },
+        { client, state: rt.state, now, cooldownSeconds: rt.cooldownSeconds, control: rt.control, sightings },
         {
           workload: t.workload,
           scope: t.scope,

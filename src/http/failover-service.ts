@@ -15,6 +15,8 @@
  * run (the same scope, or a zone of a region being failed over) need no shift. A shift whose run has finished is ended
  * when the next request finds it (its run's status is the truth), and every shift expires on its own.
  */
+import type { InvocationContext } from "@azure/functions";
+import * as df from "durable-functions";
 import type { DurableClient } from "durable-functions";
 import type { ControlStore } from "../adapters/control-store";
 import type { StateStore } from "../adapters/state-store";
@@ -72,6 +74,54 @@ export interface FailoverServiceDeps {
   readonly cooldownSeconds: number;
   /** Where shifts live; without it the shift rule is not applied (exactly-once per scope still is). */
   readonly control?: ControlStore;
+  /**
+   * What this process has seen of running failovers (see {@link RunSightings}); lets a request join a run seen
+   * running moments ago without reading the claim and the run's status again. Without it every request reads both.
+   */
+  readonly sightings?: RunSightings;
+}
+
+/** Longest time a sighting is trusted, whatever the cooldown (bounds the effect of a claim removed by hand). */
+export const MAX_SIGHTING_MS = 30_000;
+
+/**
+ * Runs this process saw active (Running, Pending, ContinuedAsNew, Suspended), by the scope claim that names them.
+ *
+ * Why it is exact: a run seen active at time `t` (the clock read before the status call was sent) finishes, if at all,
+ * at some `T ≥ t`. For `now - t` below the cooldown, `now - T` is below it too, so {@link startOrJoinFailover} would
+ * answer "joined" to that same run whatever its status is now; and the claim still names it, because a claim is only
+ * replaced once its run is neither active nor within the cooldown. So within `min(cooldown, MAX_SIGHTING_MS)` of a
+ * sighting, the claim read and the status call can be skipped without changing any answer. A cooldown of 0 disables
+ * it. Sightings never say a run is active *now*: whoever needs that (a Resolved alert delivering its event) still asks
+ * for the status, and only skips the claim read.
+ */
+export class RunSightings {
+  readonly #seen = new Map<string, { readonly instanceId: string; readonly at: number }>();
+
+  /** `claimKey` names the claim (workload, region, zone); `at` is the clock read before the status was asked for. */
+  saw(claimKey: string, instanceId: string, at: number): void {
+    const previous = this.#seen.get(claimKey);
+    if (previous !== undefined && previous.instanceId === instanceId && previous.at >= at) return;
+    if (this.#seen.size >= 10_000) this.#seen.clear();
+    this.#seen.set(claimKey, { instanceId, at });
+  }
+
+  /** The run named by the claim when it was seen active within `windowMs` of `now`. */
+  recent(claimKey: string, now: number, windowMs: number): string | undefined {
+    const s = this.#seen.get(claimKey);
+    if (s === undefined) return undefined;
+    const age = now - s.at;
+    if (age < 0 || age >= Math.min(windowMs, MAX_SIGHTING_MS)) {
+      this.#seen.delete(claimKey);
+      return undefined;
+    }
+    return s.instanceId;
+  }
+}
+
+/** The key {@link RunSightings} files a scope claim under. */
+export function claimKey(workload: string, region: string, zone: string | undefined): string {
+  return `${workload}|${region}|${zone ?? ""}`;
 }
 
 async function statusOf(
@@ -107,22 +157,51 @@ async function start(client: DurableClient, instanceId: string, request: StartRe
   }
 }
 
+/** {@link start}, noting the run as seen active: it exists from the start call on, so it finishes after `asked`. */
+async function startSeen(
+  deps: FailoverServiceDeps,
+  key: string,
+  instanceId: string,
+  request: StartRequest,
+): Promise<"started" | "joined"> {
+  const asked = deps.now();
+  const outcome = await start(deps.client, instanceId, request);
+  deps.sightings?.saw(key, instanceId, asked);
+  return outcome;
+}
+
 function precedenceOf(request: StartRequest): ShiftKind {
   if (request.precedence !== undefined) return request.precedence;
   return request.trigger.kind === "alert" || request.trigger.kind === "probe" ? "automatic" : "manual";
 }
 
+/** The run's status, noting an active one in `deps.sightings` under `key`. */
+async function observe(
+  deps: FailoverServiceDeps,
+  key: string,
+  instanceId: string,
+): Promise<{ runtimeStatus: string; lastUpdatedTime: Date } | undefined> {
+  const asked = deps.now();
+  const status = await statusOf(deps.client, instanceId);
+  if (status !== undefined && ACTIVE.has(status.runtimeStatus)) deps.sightings?.saw(key, instanceId, asked);
+  return status;
+}
+
 export async function startOrJoinFailover(deps: FailoverServiceDeps, request: StartRequest): Promise<StartOutcome> {
   const { workload, scope } = request;
+  const cooldownMs = deps.cooldownSeconds * 1000;
   // A zone of a region whose failover is running (or just finished) is covered by it.
   if (scope.zone !== undefined) {
+    const regionKey = claimKey(workload, scope.region, undefined);
+    const seen = deps.sightings?.recent(regionKey, deps.now(), cooldownMs);
+    if (seen !== undefined)
+      return { outcome: "joined", instanceId: seen, detail: `covered by the ${scope.region} failover` };
     const covering = await deps.state.readClaim(workload, scope.region, undefined);
     if (covering !== undefined) {
-      const status = await statusOf(deps.client, covering.claim.instanceId);
+      const status = await observe(deps, regionKey, covering.claim.instanceId);
       if (
         status !== undefined &&
-        (ACTIVE.has(status.runtimeStatus) ||
-          deps.now() - status.lastUpdatedTime.getTime() < deps.cooldownSeconds * 1000)
+        (ACTIVE.has(status.runtimeStatus) || deps.now() - status.lastUpdatedTime.getTime() < cooldownMs)
       )
         return {
           outcome: "joined",
@@ -131,15 +210,18 @@ export async function startOrJoinFailover(deps: FailoverServiceDeps, request: St
         };
     }
   }
+  const key = claimKey(workload, scope.region, scope.zone);
+  const seen = deps.sightings?.recent(key, deps.now(), cooldownMs);
+  if (seen !== undefined) return { outcome: "joined", instanceId: seen };
   for (let attempt = 0; attempt < 8; attempt++) {
     const existing = await deps.state.readClaim(workload, scope.region, scope.zone);
     let generation = 1;
     if (existing !== undefined) {
       const { claim } = existing;
-      const status = await statusOf(deps.client, claim.instanceId);
+      const status = await observe(deps, key, claim.instanceId);
       if (status === undefined) {
         // Claimed but never started (the claimant crashed): start it now.
-        return { outcome: await start(deps.client, claim.instanceId, request), instanceId: claim.instanceId };
+        return { outcome: await startSeen(deps, key, claim.instanceId, request), instanceId: claim.instanceId };
       }
       if (ACTIVE.has(status.runtimeStatus)) return { outcome: "joined", instanceId: claim.instanceId };
       if (deps.now() - status.lastUpdatedTime.getTime() < deps.cooldownSeconds * 1000)
@@ -177,7 +259,7 @@ export async function startOrJoinFailover(deps: FailoverServiceDeps, request: St
     );
     if (!won) continue; // Lost the race: re-read and join the winner.
     return {
-      outcome: await start(deps.client, instanceId, request),
+      outcome: await startSeen(deps, key, instanceId, request),
       instanceId,
       ...(replaced === undefined ? {} : { replaced }),
     };
@@ -321,14 +403,50 @@ export async function startFailback(
   return { outcome: "started", instanceId, ...(replaced === undefined ? {} : { replaced }) };
 }
 
-/** The instance currently owning a scope, if it is still running. */
+/**
+ * The instance currently owning a scope, if it is still running. Its status is always read (the caller acts on a run
+ * being active now); a recent sighting only saves reading the claim that names it.
+ */
 export async function activeFailover(
-  deps: Pick<FailoverServiceDeps, "client" | "state">,
+  deps: Pick<FailoverServiceDeps, "client" | "state" | "now" | "cooldownSeconds" | "sightings">,
   workload: string,
   scope: Scope,
 ): Promise<string | undefined> {
-  const existing = await deps.state.readClaim(workload, scope.region, scope.zone);
-  if (existing === undefined) return undefined;
-  const status = await statusOf(deps.client, existing.claim.instanceId);
-  return status !== undefined && ACTIVE.has(status.runtimeStatus) ? existing.claim.instanceId : undefined;
+  const key = claimKey(workload, scope.region, scope.zone);
+  const instanceId =
+    deps.sightings?.recent(key, deps.now(), deps.cooldownSeconds * 1000) ??
+    (await deps.state.readClaim(workload, scope.region, scope.zone))?.claim.instanceId;
+  if (instanceId === undefined) return undefined;
+  const asked = deps.now();
+  const status = await statusOf(deps.client, instanceId);
+  if (status === undefined || !ACTIVE.has(status.runtimeStatus)) return undefined;
+  deps.sightings?.saw(key, instanceId, asked);
+  return instanceId;
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// Durable clients.
+
+const clients = new Map<string, DurableClient>();
+
+/**
+ * `df.getClient(context)`, built once per distinct client binding data. Building one is not free (it deep-clones and
+ * URL-validates the binding's management URLs and creates an axios instance), and the host passes the same binding
+ * data to every invocation, so handlers that run at alert rates reuse the client the same data built. The client
+ * keeps no per-invocation state: every call takes its URLs from that data.
+ */
+export function durableClientFor(context: InvocationContext): DurableClient {
+  const binding = context.options.extraInputs.find(
+    (i) => i.type === "durableClient" || i.type === "orchestrationClient",
+  );
+  const data = binding === undefined ? undefined : context.extraInputs.get(binding);
+  if (data === undefined || data === null) return df.getClient(context);
+  const key = JSON.stringify(data);
+  let client = clients.get(key);
+  if (client === undefined) {
+    client = df.getClient(context);
+    if (clients.size >= 16) clients.clear();
+    clients.set(key, client);
+  }
+  return client;
 }
