@@ -21,6 +21,7 @@ const COLORS: Record<string, string> = {
   warm: "#f4a261",
   "drain-gate": "#2a9d8f",
   "probe-window": "#52b69a",
+  release: "#ced4da",
   frontdoor: "#76c893",
   propagate: "#b5e48c",
   verify: "#264653",

@@ -93,7 +93,8 @@ const SAME_INSTANT_MS = 1000;
  * The RTO a perfect controller would reach with this run's sampled waits and instant decisions: it learns of the fault
  * from the earliest signal the world delivered in this run (`detectedAt`: the first alert webhook, or the first probe
  * that saw it), asks for capacity at once, and still waits for the GPU nodes
- * (the longest provisioning the world sampled for this workload after the fault), for any model load it sampled,
+ * (the longest provisioning the world sampled for this workload's pools after the fault; `poolsOf` leaves out pools
+ * that served nothing, such as a hedge that lost the race), for any model load it sampled,
  * and for Front Door's own probes to drop the failed origin (the slowest POP; counted from the detection when Front
  * Door could not see the fault itself and had to be told by a drain). Null when the workload needed none
  * of these (nothing to bound) or is a training workload (no serving path).

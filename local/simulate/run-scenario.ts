@@ -361,6 +361,16 @@ export async function drive(
         for (const p of entry.gpuPools)
           poolOwner.set(simPoolKey(entry.cluster.resourceGroup, entry.cluster.name, p.name), w.name);
   const topologyWorkload = loaded.topology.workloads.find((w) => w.name === workload);
+  // A hedge that lost the race (or the attempt a hedge beat) provisioned nodes that served nothing: the bound counts
+  // the capacity that served, as a controller that had asked only for it would have waited for it.
+  const released = new Set<string>();
+  for (const s of report?.steps ?? []) {
+    if (s.kind !== "release") continue;
+    const [region, pool] = s.id.replace(/^release:/, "").replace(/#\d+$/, "").split("/");
+    const cluster = topologyWorkload?.regions[region ?? ""]?.cluster;
+    if (cluster !== undefined && pool !== undefined)
+      released.add(simPoolKey(cluster.resourceGroup, cluster.name, pool));
+  }
   const notifications = sim.alertNotifications();
   // The earliest signal about the fault: the first alert webhook accepted after it, or the first breaker opening.
   const delivered = notifications
@@ -416,7 +426,7 @@ export async function drive(
             ),
             faultAt,
           }),
-          poolsOf: (pool) => poolOwner.get(pool),
+          poolsOf: (pool) => (released.has(pool) ? undefined : poolOwner.get(pool)),
         });
   const rto =
     report?.verifiedAt === undefined ? null : Math.round((Date.parse(report.verifiedAt) - faultAt) / 100) / 10;

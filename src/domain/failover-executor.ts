@@ -20,7 +20,25 @@ export interface PoolTarget {
   readonly zone: Zone;
   readonly vmSize: string;
   readonly cluster: { readonly resourceGroup: string; readonly name: string };
+  /** Nodes before the failover: a hedge that loses the race is scaled back to this count. */
+  readonly from: number;
   readonly to: number;
+  /** Candidates only: may run in parallel with the attempt before it (see `PoolCandidate.hedgeable`). */
+  readonly hedgeable?: boolean;
+}
+
+/**
+ * A second allocation attempt running beside a scale step's current one (hedged allocation, when the workload's
+ * `capacity.hedge` asks for it): the first fallback candidate, asked for while the current attempt is still
+ * provisioning, so an allocation failure that AKS reports only after minutes does not cost those minutes.
+ */
+export interface HedgeAttempt {
+  target: PoolTarget;
+  phase: "begin" | "poll";
+  operation?: string;
+  nextAt: number;
+  errors: number;
+  startedAt: number;
 }
 
 export interface ScaleAttempt {
@@ -51,6 +69,12 @@ export interface ExecStep {
   candidates?: PoolTarget[];
   tried?: ScaleAttempt[];
   operation?: string;
+  /** scale: when the current attempt began (hedging counts from it). */
+  attemptAt?: number;
+  /** scale: the attempt whose hedge was already decided (started or found impossible), by its `attemptAt`. */
+  hedgeDecidedFor?: number;
+  /** scale: the hedge in flight. */
+  hedge?: HedgeAttempt;
   deadline?: number;
   /** probe-window: when the window ends by time alone (epoch ms). */
   until?: number;
@@ -79,6 +103,13 @@ export interface ExecutorOptions {
    * healthy (Front Door already routes to it).
    */
   readonly verifyStableSeconds?: number;
+  /**
+   * Hedged allocation: once a scale attempt has been provisioning this long without finishing, ask the first
+   * same-region fallback candidate in parallel (only a candidate whose count fits the quota beside the attempt). The
+   * first to finish wins; the other is scaled back to its count before the failover by a `release` step. Undefined: no
+   * hedging (fallbacks are tried one after the other, after a failure).
+   */
+  readonly hedgeAfterSeconds?: number;
 }
 
 export const DEFAULT_EXECUTOR_OPTIONS: ExecutorOptions = {
@@ -98,11 +129,18 @@ export interface ExecutorState {
 
 /** Activity calls the runbook makes on the executor's behalf. Inputs are plain JSON. */
 export type ExecAction =
-  | { readonly stepId: string; readonly call: "beginScalePool"; readonly input: PoolTarget }
+  | {
+      readonly stepId: string;
+      readonly call: "beginScalePool";
+      readonly input: PoolTarget;
+      /** For the step's hedge, not its current attempt. */
+      readonly hedge?: true;
+    }
   | {
       readonly stepId: string;
       readonly call: "getScaleStatus";
       readonly input: PoolTarget & { readonly operation?: string };
+      readonly hedge?: true;
     }
   | { readonly stepId: string; readonly call: "ensureModel"; readonly input: { readonly region: string } }
   | { readonly stepId: string; readonly call: "warmEndpoint"; readonly input: { readonly region: string } }
@@ -140,7 +178,10 @@ export type ExecResult =
   | { readonly kind: "transient"; readonly detail: string; readonly retryAfterSeconds?: number };
 
 function toTarget(p: PoolChange | PoolCandidate): PoolTarget {
-  return { region: p.region, pool: p.pool, zone: p.zone, vmSize: p.vmSize, cluster: p.cluster, to: p.to };
+  const base = { region: p.region, pool: p.pool, zone: p.zone, vmSize: p.vmSize, cluster: p.cluster };
+  return "hedgeable" in p
+    ? { ...base, from: p.from, to: p.to, hedgeable: p.hedgeable }
+    : { ...base, from: p.from, to: p.to };
 }
 
 /**
@@ -247,6 +288,15 @@ function actionFor(state: ExecutorState, step: ExecStep, drain: ReadonlyArray<st
       return { stepId: step.id, call: "resumeTraining", input: {} };
     case "probe-window":
       return { stepId: step.id, call: "checkOriginExcluded", input: { region: step.region ?? "" } };
+    case "release": {
+      // wait: the losing attempt's own operation must end first (AKS refuses a second operation on a busy pool).
+      const t = step.target;
+      if (t === undefined) return undefined;
+      const op = step.operation === undefined ? {} : { operation: step.operation };
+      if (step.phase === "wait") return { stepId: step.id, call: "getScaleStatus", input: { ...t, ...op } };
+      if (step.phase === "poll") return { stepId: step.id, call: "getScaleStatus", input: { ...t, to: t.from, ...op } };
+      return { stepId: step.id, call: "beginScalePool", input: { ...t, to: t.from } };
+    }
     case "detect":
     case "decide":
     case "approve":
@@ -263,6 +313,8 @@ function deadlineFor(state: ExecutorState, step: ExecStep, now: number): number 
   switch (step.kind) {
     case "scale":
       return now + o.scaleTimeoutSeconds * 1000;
+    case "release":
+      return now + (o.scaleTimeoutSeconds + 10 * 60) * 1000;
     case "warm":
       return now + o.warmTimeoutSeconds * 1000;
     case "verify":
@@ -302,6 +354,7 @@ export function dueActions(state: ExecutorState, now: number): ExecAction[] {
         step.nextAt = now;
         const deadline = deadlineFor(state, step, now);
         if (deadline !== undefined) step.deadline = deadline;
+        if (step.kind === "scale") step.attemptAt = now;
         if (step.kind === "probe-window") {
           step.until = now + state.options.probeWindowSeconds * 1000;
           step.detail = `waiting up to ${state.options.probeWindowSeconds}s for Front Door probes to mark the origin unhealthy`;
@@ -317,15 +370,98 @@ export function dueActions(state: ExecutorState, now: number): ExecAction[] {
       if (step.deadline !== undefined && now >= step.deadline) {
         onDeadline(state, step, now);
         changed = true;
+        continue;
       }
+      if (step.kind === "scale") maybeStartHedge(state, step, now);
     }
   }
   for (const step of state.steps) {
-    if (step.status !== "running" || (step.nextAt ?? now) > now) continue;
-    const action = actionFor(state, step, drain);
-    if (action !== undefined) actions.push(action);
+    if (step.status !== "running") continue;
+    if ((step.nextAt ?? now) <= now) {
+      const action = actionFor(state, step, drain);
+      if (action !== undefined) actions.push(action);
+    }
+    const h = step.hedge;
+    if (h !== undefined && h.nextAt <= now) {
+      const input = h.operation === undefined ? h.target : { ...h.target, operation: h.operation };
+      actions.push(
+        h.phase === "poll"
+          ? { stepId: step.id, call: "getScaleStatus", input, hedge: true }
+          : { stepId: step.id, call: "beginScalePool", input: h.target, hedge: true },
+      );
+    }
   }
   return actions;
+}
+
+/** When a scale step's hedge is due to be decided (epoch ms), or undefined when there is nothing to decide. */
+function hedgeDueAt(state: ExecutorState, step: ExecStep): number | undefined {
+  const after = state.options.hedgeAfterSeconds;
+  if (after === undefined || step.kind !== "scale" || step.status !== "running" || step.hedge !== undefined)
+    return undefined;
+  // Only an attempt AKS accepted and is provisioning is worth hedging (not one that is done at once or refused).
+  if (step.phase !== "poll" || step.attemptAt === undefined || step.hedgeDecidedFor === step.attemptAt)
+    return undefined;
+  return step.attemptAt + after * 1000;
+}
+
+/** Pools some other live step of this plan is setting (a scale attempt, a hedge or a release): not a fallback. */
+function ownedPools(state: ExecutorState, except: ExecStep): Set<string> {
+  const owned = new Set<string>();
+  for (const s of state.steps) {
+    if (s === except) continue;
+    if (s.kind === "scale" && s.status !== "failed" && s.target !== undefined)
+      owned.add(`${s.target.region}/${s.target.pool}`);
+    if (s.hedge !== undefined) owned.add(`${s.hedge.target.region}/${s.hedge.target.pool}`);
+    if (s.kind === "release" && s.status === "running" && s.target !== undefined)
+      owned.add(`${s.target.region}/${s.target.pool}`);
+  }
+  return owned;
+}
+
+/**
+ * Starts the hedge of a scale step once its attempt has provisioned for `hedgeAfterSeconds`: the next candidate, when
+ * it is in the same region, not owned by another step and fits the quota beside the attempt. Decided once per attempt.
+ */
+function maybeStartHedge(state: ExecutorState, step: ExecStep, now: number): void {
+  const due = hedgeDueAt(state, step);
+  if (due === undefined || due > now) return;
+  step.hedgeDecidedFor = step.attemptAt as number;
+  const next = (step.candidates ?? [])[0];
+  if (
+    next === undefined ||
+    next.hedgeable !== true ||
+    next.region !== step.target?.region ||
+    ownedPools(state, step).has(`${next.region}/${next.pool}`)
+  )
+    return;
+  (step.candidates as PoolTarget[]).shift();
+  step.hedge = { target: next, phase: "begin", nextAt: now, errors: 0, startedAt: now };
+  step.detail = `${step.detail ?? "scaling"}; hedging with ${next.region}/${next.pool} (zone ${next.zone}, ${next.vmSize}) to ${next.to}`;
+}
+
+/** Scales `loser` back to its count before the failover, once its own operation has ended. Not on the RTO path. */
+function addRelease(state: ExecutorState, loser: PoolTarget, operation: string | undefined, now: number): string {
+  let id = `release:${loser.region}/${loser.pool}`;
+  for (let n = 2; state.steps.some((s) => s.id === id); n++) id = `release:${loser.region}/${loser.pool}#${n}`;
+  const step: ExecStep = {
+    id,
+    kind: "release",
+    after: [],
+    countsForRto: false,
+    region: loser.region,
+    status: "running",
+    startedAt: now,
+    nextAt: now,
+    errors: 0,
+    phase: "wait",
+    target: loser,
+    deadline: now + (state.options.scaleTimeoutSeconds + 10 * 60) * 1000,
+    detail: `waiting for the operation on ${loser.region}/${loser.pool} to end, then back to ${loser.from} nodes`,
+  };
+  if (operation !== undefined) step.operation = operation;
+  state.steps.push(step);
+  return id;
 }
 
 function onDeadline(state: ExecutorState, step: ExecStep, now: number): void {
@@ -359,15 +495,26 @@ function nextCandidate(state: ExecutorState, step: ExecStep, now: number, outcom
       vmSize: target.vmSize,
       outcome,
     });
+  const hedge = step.hedge;
+  if (hedge !== undefined) {
+    // The hedge is the next candidate already provisioning: it becomes the attempt.
+    delete step.hedge;
+    step.target = hedge.target;
+    step.phase = hedge.phase;
+    if (hedge.operation === undefined) delete step.operation;
+    else step.operation = hedge.operation;
+    step.errors = hedge.errors;
+    step.nextAt = Math.max(now, hedge.nextAt);
+    step.attemptAt = hedge.startedAt;
+    step.deadline = hedge.startedAt + state.options.scaleTimeoutSeconds * 1000;
+    step.detail = `continuing with the hedge on ${hedge.target.region}/${hedge.target.pool} (zone ${hedge.target.zone}, ${hedge.target.vmSize}) after: ${outcome}`;
+    return;
+  }
   const candidates = step.candidates ?? [];
   // Cross-region candidates are usable only when that region is already warmed by this plan.
   const warmRegions = new Set(state.steps.filter((s) => s.kind === "warm").map((s) => s.region));
-  // A pool another (live) scale step of this plan sets is not a fallback: two set-to counts on one pool conflict.
-  const owned = new Set(
-    state.steps
-      .filter((s) => s.kind === "scale" && s !== step && s.status !== "failed" && s.target !== undefined)
-      .map((s) => `${s.target?.region}/${s.target?.pool}`),
-  );
+  // A pool another (live) step of this plan sets is not a fallback: two set-to counts on one pool conflict.
+  const owned = ownedPools(state, step);
   let next: PoolTarget | undefined;
   while (candidates.length > 0) {
     const c = candidates.shift() as PoolTarget;
@@ -391,6 +538,7 @@ function nextCandidate(state: ExecutorState, step: ExecStep, now: number, outcom
   delete step.operation;
   step.errors = 0;
   step.nextAt = now;
+  step.attemptAt = now;
   step.deadline = now + state.options.scaleTimeoutSeconds * 1000;
   step.detail = `falling back to ${next.region}/${next.pool} (zone ${next.zone}, ${next.vmSize}) after: ${outcome}`;
   if (next.region !== target?.region) {
@@ -419,6 +567,19 @@ export function applyResult(state: ExecutorState, action: ExecAction, result: Ex
     }
     return;
   }
+  if (action.call === "beginScalePool" || action.call === "getScaleStatus") {
+    if (action.hedge === true && step.hedge !== undefined) {
+      applyHedgeResult(state, step, action.input, result, now);
+      return;
+    }
+    // A hedge promoted earlier in this round is now the attempt, and its result is the attempt's. A result for an
+    // attempt the step has since left behind (it fell back) is ignored.
+    if (
+      step.target !== undefined &&
+      (step.target.region !== action.input.region || step.target.pool !== action.input.pool)
+    )
+      return;
+  }
   if (result.kind === "transient") {
     step.errors++;
     step.detail = `retrying after transient error: ${result.detail}`;
@@ -435,6 +596,10 @@ export function applyResult(state: ExecutorState, action: ExecAction, result: Ex
     return;
   }
   step.errors = 0;
+  if (step.kind === "release") {
+    applyReleaseResult(step, result, now, poll);
+    return;
+  }
   switch (action.call) {
     case "beginScalePool":
     case "getScaleStatus":
@@ -448,12 +613,20 @@ export function applyResult(state: ExecutorState, action: ExecAction, result: Ex
       } else {
         const t = step.target;
         const fellBack = (step.tried ?? []).length > 0;
+        let released = "";
+        const h = step.hedge;
+        if (h !== undefined) {
+          delete step.hedge;
+          (step.tried ??= []).push({ ...attemptOf(h.target), outcome: "hedge: lost the race, released" });
+          released = `; hedge on ${h.target.region}/${h.target.pool} released (${addRelease(state, h.target, h.operation, now)})`;
+        }
         finish(
           step,
           "done",
           now,
-          result.detail ??
-            (t === undefined ? "scaled" : `${t.region}/${t.pool} at ${t.to} nodes${fellBack ? " (fallback)" : ""}`),
+          (result.detail ??
+            (t === undefined ? "scaled" : `${t.region}/${t.pool} at ${t.to} nodes${fellBack ? " (fallback)" : ""}`)) +
+            released,
         );
       }
       return;
@@ -492,6 +665,92 @@ export function applyResult(state: ExecutorState, action: ExecAction, result: Ex
   }
 }
 
+function attemptOf(t: PoolTarget): Omit<ScaleAttempt, "outcome"> {
+  return { region: t.region, pool: t.pool, zone: t.zone, vmSize: t.vmSize };
+}
+
+/** Folds a result of the step's hedge in: it may fail (dropped, recorded), keep provisioning, or win the race. */
+function applyHedgeResult(
+  state: ExecutorState,
+  step: ExecStep,
+  input: PoolTarget,
+  result: ExecResult,
+  now: number,
+): void {
+  const h = step.hedge;
+  if (h === undefined || h.target.region !== input.region || h.target.pool !== input.pool) return;
+  const poll = state.options.pollSeconds * 1000;
+  const drop = (outcome: string): void => {
+    (step.tried ??= []).push({ ...attemptOf(h.target), outcome: `hedge: ${outcome}` });
+    delete step.hedge;
+  };
+  switch (result.kind) {
+    case "transient":
+      h.errors++;
+      if (h.errors >= state.options.maxStepErrors) drop(`gave up after ${h.errors} transient errors: ${result.detail}`);
+      else
+        h.nextAt =
+          now + Math.max(Math.min(poll * 2 ** (h.errors - 1), 5 * 60_000), (result.retryAfterSeconds ?? 0) * 1000);
+      return;
+    case "failed":
+      drop(`${result.code}: ${result.detail}`);
+      return;
+    case "pending":
+      h.errors = 0;
+      h.phase = "poll";
+      if (result.operation !== undefined) h.operation = result.operation;
+      h.nextAt = now + Math.max(poll, (result.retryAfterSeconds ?? 0) * 1000);
+      return;
+    case "done": {
+      // The hedge finished first: it is the step's capacity; the attempt it ran beside is scaled back.
+      const loser = step.target;
+      delete step.hedge;
+      let released = "";
+      if (loser !== undefined) {
+        (step.tried ??= []).push({ ...attemptOf(loser), outcome: "superseded: the hedge finished first, released" });
+        released = `; ${loser.region}/${loser.pool} released (${addRelease(state, loser, step.operation, now)})`;
+      }
+      step.target = h.target;
+      if (h.operation === undefined) delete step.operation;
+      else step.operation = h.operation;
+      finish(step, "done", now, `${h.target.region}/${h.target.pool} at ${h.target.to} nodes (hedge)${released}`);
+      return;
+    }
+  }
+}
+
+/** A release step: wait for the losing attempt's operation to end, then set the pool back to its count. */
+function applyReleaseResult(
+  step: ExecStep,
+  result: Exclude<ExecResult, { kind: "transient" }>,
+  now: number,
+  poll: number,
+): void {
+  const t = step.target;
+  if (step.phase === "wait") {
+    if (result.kind === "pending") {
+      step.detail = `${result.detail ?? "still provisioning"}; then back to ${t?.from ?? 0} nodes`;
+      step.nextAt = now + Math.max(poll, (result.retryAfterSeconds ?? 0) * 1000);
+      return;
+    }
+    // Whether the losing attempt provisioned or failed, its pool goes back to its count before the failover.
+    step.phase = "begin";
+    delete step.operation;
+    step.nextAt = now;
+    step.detail = `operation ended (${result.kind === "done" ? "provisioned" : `failed: ${result.code}`}); scaling back to ${t?.from ?? 0} nodes`;
+    return;
+  }
+  if (result.kind === "pending") {
+    step.phase = "poll";
+    if (result.operation !== undefined) step.operation = result.operation;
+    step.detail = result.detail ?? `scaling back to ${t?.from ?? 0} nodes`;
+    step.nextAt = now + Math.max(poll, (result.retryAfterSeconds ?? 0) * 1000);
+    return;
+  }
+  if (result.kind === "failed") finish(step, "failed", now, `could not scale back: ${result.code}: ${result.detail}`);
+  else finish(step, "done", now, `${t?.region}/${t?.pool} back to ${t?.from ?? 0} nodes`);
+}
+
 /** The common outcome of a step call: done finishes it, failed fails it, pending polls again (honouring Retry-After). */
 function settle(step: ExecStep, result: Exclude<ExecResult, { kind: "transient" }>, now: number, poll: number): void {
   if (result.kind === "failed") finish(step, "failed", now, `${result.code}: ${result.detail}`);
@@ -506,7 +765,9 @@ export function nextWakeAt(state: ExecutorState): number | undefined {
   let next: number | undefined;
   for (const s of state.steps) {
     if (s.status !== "running") continue;
-    const candidates = [s.nextAt, s.deadline, s.until].filter((x): x is number => x !== undefined);
+    const candidates = [s.nextAt, s.deadline, s.until, s.hedge?.nextAt, hedgeDueAt(state, s)].filter(
+      (x): x is number => x !== undefined,
+    );
     for (const c of candidates) if (next === undefined || c < next) next = c;
   }
   return next;

@@ -65,8 +65,15 @@ export interface PoolCandidate {
   readonly zone: Zone;
   readonly vmSize: string;
   readonly cluster: { readonly resourceGroup: string; readonly name: string };
+  /** Nodes the plan leaves this pool at unless it is used (a released hedge goes back to this count). */
+  readonly from: number;
   /** Set-to count on this candidate that would cover the same GPUs. */
   readonly to: number;
+  /**
+   * True when `to` fits in the vCPU quota while the failed change still holds its own: the candidate may be asked for
+   * in parallel with it (a hedge), not only after it failed.
+   */
+  readonly hedgeable: boolean;
   /** Why this candidate (e.g. "same zone, fallback SKU", "other zone"). */
   readonly why: string;
 }
@@ -123,7 +130,9 @@ export type StepKind =
   | "frontdoor"
   | "propagate"
   | "resume-training"
-  | "verify";
+  | "verify"
+  /** Added at run time: scales a hedge that lost the race back to its count before the failover (not on the RTO path). */
+  | "release";
 
 export interface PlanStep {
   /** Unique within the workload plan, e.g. `scale:westus3/a100z1`. */

@@ -789,7 +789,9 @@ function fallbacksFor(
       zone: slot.pool.zone,
       vmSize: slot.pool.vmSize,
       cluster: clusterOf(slot),
+      from: slot.planned,
       to,
+      hedgeable: left === undefined || to <= slot.planned + Math.floor(left / slot.vcpus),
       why,
     });
   }

@@ -205,7 +205,16 @@ export const workloadSchema = z.strictObject({
     sizeGb: z.number().positive(),
   }),
   /** GPUs needed to carry the workload's whole traffic (inference) or to run the job (training). */
-  capacity: z.strictObject({ gpus: z.number().int().min(1) }),
+  capacity: z.strictObject({
+    gpus: z.number().int().min(1),
+    /**
+     * Hedged allocation: when a scale-up has provisioned this many seconds without finishing, also ask the next
+     * same-region fallback candidate (if it fits the quota beside it); the first to finish serves, the other is scaled
+     * back. Trades GPU-minutes and ARM writes for not sitting through an allocation failure AKS reports only after
+     * minutes. Absent: fallbacks only after a failure.
+     */
+    hedge: z.strictObject({ afterSeconds: z.number().int().min(0).max(900) }).optional(),
+  }),
   /** Name of an entry under `frontDoors`; required for inference. */
   frontDoor: resourceName.optional(),
   regions: z.record(regionName, workloadRegionSchema),

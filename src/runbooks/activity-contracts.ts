@@ -87,6 +87,9 @@ export const poolTargetSchema = z.strictObject({
   zone: zoneSchema,
   vmSize: z.string().min(1),
   cluster: clusterSchema,
+  /** The executor's own bookkeeping (count before the failover, hedge eligibility); not used by the activities. */
+  from: z.number().int().min(0).max(1000).optional(),
+  hedgeable: z.boolean().optional(),
   to: z.number().int().min(0).max(1000),
   operation: z.string().optional(),
 });

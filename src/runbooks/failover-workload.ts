@@ -499,6 +499,7 @@ export const failoverWorkloadOrchestrator: OrchestrationHandler = function* (con
       warmTimeoutSeconds: input.options.warmTimeoutSeconds,
       verifyTimeoutSeconds: input.options.verifyTimeoutSeconds,
       propagationTimeoutSeconds: input.options.propagationTimeoutSeconds,
+      ...(workload.capacity.hedge === undefined ? {} : { hedgeAfterSeconds: workload.capacity.hedge.afterSeconds }),
       // A target Front Door saw unhealthy (cold, empty) needs successfulSamplesRequired good probes before it routes.
       verifyStableSeconds:
         probe !== undefined &&

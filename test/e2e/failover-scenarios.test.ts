@@ -87,6 +87,19 @@ describe("shipped scenarios, end to end", () => {
         servingNodes: 0,
       });
       expect(s.sim.world.sampledWaits().allocationFailures.map((f) => f.code)).toEqual(["ZonalAllocationFailed"]);
+      // Hedged allocation (examples/topology.yaml: chat `capacity.hedge.afterSeconds: 0`): the fallback a100z2 was
+      // asked for as soon as AKS accepted a100x4z3, not after its allocation failure came back.
+      const at = (event: string, pool: string): number | undefined =>
+        report.timeline.find((e) => e.event.startsWith(event) && e.event.includes(`/${pool}"`))?.t;
+      const primaryStarted = at("pool-operation-started", "a100x4z3");
+      const primaryFailed = at("pool-operation-failed", "a100x4z3");
+      expect(primaryStarted).toBeDefined();
+      expect(at("pool-operation-started", "a100z2")).toBe(primaryStarted);
+      expect(primaryFailed).toBeGreaterThan(primaryStarted!);
+      // So the cutover does not pay for the failed attempt: it is done sooner than the failure plus a100z2's own
+      // provisioning time (which is what trying a100z2 only after the failure costs).
+      const provisioning = at("pool-operation-succeeded", "a100z2")! - primaryStarted!;
+      expect(report.rtoSeconds).toBeLessThan(primaryFailed! + provisioning);
       const truth = s.sim.world.groundTruth("chat");
       expect(truth.regions["eastus2"]?.readyGpus).toBe(6);
       expect(truth.servedWithinSlo).toBeGreaterThanOrEqual(0.99);

@@ -162,6 +162,8 @@ describe("failover executor", () => {
       vmSize: "Standard_NC48ads_A100_v4",
       cluster,
       to: 2,
+      from: 0,
+      hedgeable: false,
       why: "same zone, fallback SKU",
     };
     const other = {
@@ -171,6 +173,8 @@ describe("failover executor", () => {
       vmSize: "Standard_NC24ads_A100_v4",
       cluster,
       to: 6,
+      from: 0,
+      hedgeable: false,
       why: "other zone",
     };
     const state = createExecutor(regionPlan([fallback, other]), options, T0);
@@ -225,6 +229,8 @@ describe("failover executor", () => {
       vmSize: "Standard_NC24ads_A100_v4",
       cluster,
       to: 6,
+      from: 0,
+      hedgeable: false,
       why: "other region",
     };
     const state = createExecutor(regionPlan([far]), options, T0);
@@ -314,5 +320,174 @@ describe("failover executor: verification of a cold target", () => {
       t += 10_000;
     }
     expect(stepById(state, "verify")?.endedAt).toBe(now + 20_000 + 60_000);
+  });
+});
+
+describe("failover executor: hedged allocation", () => {
+  const hedgeable = {
+    region: "westus3",
+    pool: "a100z2",
+    zone: "2" as const,
+    vmSize: "Standard_NC24ads_A100_v4",
+    cluster,
+    from: 1,
+    to: 5,
+    hedgeable: true,
+    why: "other zone",
+  };
+  const hedged = { ...options, hedgeAfterSeconds: 0 };
+  const scaleId = "scale:westus3/a100z1";
+  const poolOf = (a: ExecAction): string | undefined => (a.input as { pool?: string }).pool;
+  type ScaleCall = Extract<ExecAction, { call: "beginScalePool" | "getScaleStatus" }>;
+  const scaleCalls = (actions: ExecAction[]): ScaleCall[] =>
+    actions.filter((a): a is ScaleCall => a.call === "beginScalePool" || a.call === "getScaleStatus");
+
+  /** Starts the plan: the primary scale is accepted (op-1) and the gate drains; returns the hedge's begin action. */
+  function startHedged(state: ExecutorState): ExecAction[] {
+    answer(state, dueActions(state, T0), T0, (a) =>
+      a.call === "beginScalePool" ? { kind: "pending", operation: "op-1" } : { kind: "done" },
+    );
+    const due = dueActions(state, T0);
+    // The traffic branch keeps polling; only the scale calls matter here.
+    answer(
+      state,
+      due.filter((a) => !scaleCalls([a]).length),
+      T0,
+      () => ({ kind: "pending" }),
+    );
+    return scaleCalls(due);
+  }
+
+  it("asks the next candidate in parallel once the attempt is provisioning, and wins with it on a late allocation failure", () => {
+    const state = createExecutor(regionPlan([hedgeable]), hedged, T0);
+    const hedge = startHedged(state);
+    expect(hedge).toEqual([
+      {
+        stepId: scaleId,
+        call: "beginScalePool",
+        input: expect.objectContaining({ pool: "a100z2", to: 5 }),
+        hedge: true,
+      },
+    ]);
+    applyResult(state, hedge[0]!, { kind: "pending", operation: "op-2" }, T0);
+    // 80 s later AKS reports the primary's allocation failure: the hedge, already provisioning, becomes the attempt.
+    const polls = scaleCalls(dueActions(state, T0 + 80_000));
+    expect(polls.map((a) => [a.input.pool, (a as { hedge?: true }).hedge ?? false])).toEqual([
+      ["a100z1", false],
+      ["a100z2", true],
+    ]);
+    answer(state, polls, T0 + 80_000, (a) =>
+      poolOf(a) === "a100z1"
+        ? { kind: "failed", code: "ZonalAllocationFailed", detail: "Allocation failed." }
+        : { kind: "pending" },
+    );
+    const s = stepById(state, scaleId)!;
+    expect(s.status).toBe("running");
+    expect(s.target).toMatchObject({ pool: "a100z2", to: 5 });
+    expect(s.operation).toBe("op-2");
+    expect(s.hedge).toBeUndefined();
+    expect(s.tried).toEqual([
+      expect.objectContaining({ pool: "a100z1", outcome: "ZonalAllocationFailed: Allocation failed." }),
+    ]);
+    // No second begin on the promoted hedge: it is polled with its own operation.
+    const next = scaleCalls(dueActions(state, T0 + 90_000));
+    expect(next).toEqual([
+      expect.objectContaining({
+        call: "getScaleStatus",
+        input: expect.objectContaining({ pool: "a100z2", operation: "op-2" }),
+      }),
+    ]);
+    answer(state, next, T0 + 300_000, () => ({ kind: "done" }));
+    expect(stepById(state, scaleId)).toMatchObject({ status: "done", endedAt: T0 + 300_000 });
+    expect(state.steps.some((x) => x.kind === "release")).toBe(false);
+  });
+
+  it("scales the losing hedge back to its count once its own operation has ended", () => {
+    const state = createExecutor(regionPlan([hedgeable]), hedged, T0);
+    applyResult(state, startHedged(state)[0]!, { kind: "pending", operation: "op-2" }, T0);
+    const polls = scaleCalls(dueActions(state, T0 + 10_000));
+    answer(state, polls, T0 + 10_000, (a) => (poolOf(a) === "a100z1" ? { kind: "done" } : { kind: "pending" }));
+    expect(stepById(state, scaleId)).toMatchObject({
+      status: "done",
+      target: expect.objectContaining({ pool: "a100z1" }),
+    });
+    expect(stepById(state, scaleId)?.detail).toMatch(/hedge on westus3\/a100z2 released \(release:westus3\/a100z2\)/);
+    const release = stepById(state, "release:westus3/a100z2")!;
+    expect(release).toMatchObject({ status: "running", countsForRto: false, phase: "wait" });
+    // First the hedge's own operation must end (AKS refuses a second operation on a busy pool).
+    const wait = dueActions(state, T0 + 10_000).filter((a) => a.stepId === release.id);
+    expect(wait).toEqual([
+      {
+        stepId: release.id,
+        call: "getScaleStatus",
+        input: expect.objectContaining({ pool: "a100z2", to: 5, operation: "op-2" }),
+      },
+    ]);
+    applyResult(state, wait[0]!, { kind: "pending" }, T0 + 10_000);
+    applyResult(
+      state,
+      dueActions(state, T0 + 20_000).find((a) => a.stepId === release.id)!,
+      { kind: "done" },
+      T0 + 20_000,
+    );
+    const back = dueActions(state, T0 + 20_000).filter((a) => a.stepId === release.id);
+    expect(back).toEqual([
+      { stepId: release.id, call: "beginScalePool", input: expect.objectContaining({ pool: "a100z2", to: 1 }) },
+    ]);
+    applyResult(state, back[0]!, { kind: "pending", operation: "op-3" }, T0 + 20_000);
+    const done = dueActions(state, T0 + 30_000).filter((a) => a.stepId === release.id);
+    expect(done[0]?.input).toMatchObject({ to: 1, operation: "op-3" });
+    applyResult(state, done[0]!, { kind: "done" }, T0 + 30_000);
+    expect(stepById(state, release.id)).toMatchObject({ status: "done", detail: "westus3/a100z2 back to 1 nodes" });
+    expect(rtoPathFailed(state)).toBeUndefined();
+  });
+
+  it("keeps the hedge when it finishes first and releases the attempt it beat", () => {
+    const state = createExecutor(regionPlan([hedgeable]), hedged, T0);
+    applyResult(state, startHedged(state)[0]!, { kind: "pending", operation: "op-2" }, T0);
+    answer(state, scaleCalls(dueActions(state, T0 + 10_000)), T0 + 10_000, (a) =>
+      poolOf(a) === "a100z2" ? { kind: "done" } : { kind: "pending" },
+    );
+    expect(stepById(state, scaleId)).toMatchObject({
+      status: "done",
+      target: expect.objectContaining({ pool: "a100z2" }),
+      detail: expect.stringMatching(/a100z2 at 5 nodes \(hedge\); westus3\/a100z1 released/),
+    });
+    const release = stepById(state, "release:westus3/a100z1");
+    expect(release).toMatchObject({ phase: "wait", operation: "op-1", target: expect.objectContaining({ from: 2 }) });
+  });
+
+  it("does not hedge without the option, with a candidate that needs the attempt's quota, or in another region", () => {
+    for (const [opts, candidate] of [
+      [options, hedgeable],
+      [hedged, { ...hedgeable, hedgeable: false }],
+      [hedged, { ...hedgeable, region: "eastus2" }],
+    ] as const) {
+      const state = createExecutor(regionPlan([candidate]), opts, T0);
+      expect(startHedged(state)).toEqual([]);
+      expect(stepById(state, scaleId)?.hedge).toBeUndefined();
+      // Decided once per attempt: nothing keeps the runbook awake for it.
+      expect(nextWakeAt(state)).toBe(T0 + 10_000);
+    }
+  });
+
+  it("waits hedgeAfterSeconds of provisioning before hedging, and drops a hedge that fails without touching the attempt", () => {
+    const state = createExecutor(regionPlan([hedgeable]), { ...options, hedgeAfterSeconds: 60 }, T0);
+    expect(startHedged(state)).toEqual([]);
+    expect(nextWakeAt(state)).toBe(T0 + 10_000);
+    // Everything polled at 55 s comes back at 65 s; the hedge is due at 60 s.
+    answer(state, dueActions(state, T0 + 55_000), T0 + 55_000, () => ({ kind: "pending" }));
+    expect(nextWakeAt(state)).toBe(T0 + 60_000);
+    const hedge = scaleCalls(dueActions(state, T0 + 60_000)).filter((a) => "hedge" in a);
+    expect(hedge).toHaveLength(1);
+    applyResult(state, hedge[0]!, { kind: "failed", code: "QuotaExceeded", detail: "no quota" }, T0 + 60_000);
+    const s = stepById(state, scaleId)!;
+    expect(s).toMatchObject({
+      status: "running",
+      target: expect.objectContaining({ pool: "a100z1" }),
+      operation: "op-1",
+    });
+    expect(s.hedge).toBeUndefined();
+    expect(s.tried).toEqual([expect.objectContaining({ pool: "a100z2", outcome: "hedge: QuotaExceeded: no quota" })]);
   });
 });

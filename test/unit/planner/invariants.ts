@@ -163,6 +163,13 @@ function inferenceViolations(view: View, input: PlanInput, workload: Workload, p
       if (cp === undefined) v.push(`fallback ${c.region}/${c.pool} is not declared`);
       else if (c.to > cp.max) v.push(`fallback ${c.region}/${c.pool}: to ${c.to} exceeds max ${cp.max}`);
       if (c.region === p.region && c.pool === p.pool) v.push(`${p.pool} lists itself as a fallback`);
+      if (cp !== undefined) {
+        const setBy = plan.pools.find((x) => x.region === c.region && x.pool === c.pool);
+        const expectedFrom = setBy?.to ?? view.live(workload.name, c.region, c.pool, cp.current);
+        if (c.from !== expectedFrom)
+          v.push(`fallback ${c.region}/${c.pool}: from ${c.from}, but the plan leaves it at ${expectedFrom}`);
+        if (c.to <= c.from) v.push(`fallback ${c.region}/${c.pool}: to ${c.to} does not add to ${c.from}`);
+      }
       if (view.zoneDown(c.region, c.zone)) v.push(`fallback ${c.region}/${c.pool} is in a down zone`);
       if (!eligible(topology, workload, c.region) && !(scope.zone !== undefined && c.region === scope.region))
         v.push(`fallback ${c.region}/${c.pool} is not an eligible region`);

@@ -548,6 +548,32 @@ describe("pools, fallbacks and quotas", () => {
     expect(chat.pools[1]?.fallbacks).toEqual([]);
   });
 
+  it("marks a fallback hedgeable only when it fits the quota while the failed change still holds its own", () => {
+    const withQuota = (vcpus: number): WorkloadPlan => {
+      const topology = buildTopology({ ...fallbackSpec, quotas: { eastus2: { standardNCADSA100v4Family: vcpus } } });
+      return ok(plan({ topology, scope: { region: "westus3" } }), "w");
+    };
+    const fallbacks = (w: WorkloadPlan): Array<[string, number, number, boolean]> =>
+      (w.pools[0]?.fallbacks ?? [])
+        .filter((f) => f.region === "eastus2")
+        .map((f) => [f.pool, f.from, f.to, f.hedgeable]);
+    // p1 0->2 takes 2 × 24 vCPUs. With 48 free in all, a fallback can use only what p1 would free if it failed:
+    // p3 (96 vCPUs a node) does not fit at all, p2 and p4 fit only instead of p1, never beside it. p5 is an H100
+    // (another family, no quota limit given): it may always run beside p1.
+    expect(fallbacks(withQuota(48))).toEqual([
+      ["p2", 0, 1, false],
+      ["p4", 0, 2, false],
+      ["p5", 0, 2, true],
+    ]);
+    // With room for both, the same candidates (and p3) may be asked for in parallel.
+    expect(fallbacks(withQuota(1000))).toEqual([
+      ["p3", 0, 1, true],
+      ["p2", 0, 1, true],
+      ["p4", 0, 2, true],
+      ["p5", 0, 2, true],
+    ]);
+  });
+
   it("shares one quota ledger between the workloads of a plan", () => {
     const topology = buildTopology({
       regions: { eastus2: {}, westus3: {} },
