@@ -366,7 +366,10 @@ export async function drive(
   const released = new Set<string>();
   for (const s of report?.steps ?? []) {
     if (s.kind !== "release") continue;
-    const [region, pool] = s.id.replace(/^release:/, "").replace(/#\d+$/, "").split("/");
+    const [region, pool] = s.id
+      .replace(/^release:/, "")
+      .replace(/#\d+$/, "")
+      .split("/");
     const cluster = topologyWorkload?.regions[region ?? ""]?.cluster;
     if (cluster !== undefined && pool !== undefined)
       released.add(simPoolKey(cluster.resourceGroup, cluster.name, pool));
