@@ -5,7 +5,7 @@
  */
 import { RestError } from "@azure/core-rest-pipeline";
 import type { TableClient } from "@azure/data-tables";
-import { type TableEntity } from "@azure/data-tables";
+import { type TableEntity, type TransactionAction } from "@azure/data-tables";
 import type { ContainerClient } from "@azure/storage-blob";
 import type { GatePort, GateRecord, ReportPort } from "../activities/ports";
 import { CutoverError } from "../domain/errors";
@@ -59,8 +59,24 @@ function safeSegment(value: string): string {
   return value;
 }
 
+/** An alert record waiting for its table write, and the caller waiting on it. */
+interface PendingRecord {
+  readonly entity: TableEntity<AlertRecord>;
+  /** Upper bound of its size on the wire (UTF-8 bytes of its strings), for the transaction's 4 MiB limit. */
+  readonly bytes: number;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** Azure Table transactions: at most 100 entities, 4 MiB of payload, one partition (docs: "Performing entity group transactions"). */
+const TRANSACTION_ENTITIES = 100;
+const TRANSACTION_BYTES = 3 * 1024 * 1024;
+
 export class StateStore implements GatePort, ReportPort {
   private ready: Promise<void> | undefined;
+  /** Alert records waiting per partition (day), and the partitions with a write in flight. */
+  readonly #pendingRecords = new Map<string, PendingRecord[]>();
+  readonly #writingRecords = new Set<string>();
 
   constructor(
     private readonly container: ContainerClient,
@@ -171,6 +187,13 @@ export class StateStore implements GatePort, ReportPort {
     }
   }
 
+  /**
+   * Inserts one alert record; resolves once it is stored. Group commit: while a write to the day's partition is in
+   * flight, the records that arrive meanwhile wait and then go together in one entity group transaction (atomic, one
+   * round trip), so an alert storm costs a table call per batch rather than per alert, and a quiet period costs no
+   * added wait. A transaction that fails is retried entity by entity, so each caller learns its own record's fate
+   * (409 there means an earlier attempt stored it: row keys are unique per alert).
+   */
   async recordAlert(record: AlertRecord, sequence: string): Promise<void> {
     await this.init();
     const entity: TableEntity<AlertRecord> = {
@@ -178,11 +201,65 @@ export class StateStore implements GatePort, ReportPort {
       rowKey: sequence,
       ...record,
     };
-    try {
-      await this.alerts.createEntity(entity);
-    } catch (error) {
-      throw toCutoverError(error, `record alert ${record.alertId}`);
+    let chars = sequence.length;
+    for (const value of Object.values(record) as string[]) chars += value.length;
+    await new Promise<void>((resolve, reject) => {
+      const queue = this.#pendingRecords.get(entity.partitionKey);
+      const pending: PendingRecord = { entity, bytes: 3 * chars + 1024, resolve, reject };
+      if (queue === undefined) this.#pendingRecords.set(entity.partitionKey, [pending]);
+      else queue.push(pending);
+      this.#flushRecords(entity.partitionKey);
+    });
+  }
+
+  #flushRecords(partition: string): void {
+    if (this.#writingRecords.has(partition)) return;
+    const queue = this.#pendingRecords.get(partition);
+    if (queue === undefined || queue.length === 0) return;
+    let count = 0;
+    let bytes = 0;
+    while (count < queue.length && count < TRANSACTION_ENTITIES) {
+      const next = queue[count]!.bytes;
+      if (count > 0 && bytes + next > TRANSACTION_BYTES) break;
+      bytes += next;
+      count++;
     }
+    const batch = queue.splice(0, count);
+    if (queue.length === 0) this.#pendingRecords.delete(partition);
+    this.#writingRecords.add(partition);
+    void this.#writeRecords(batch).finally(() => {
+      this.#writingRecords.delete(partition);
+      this.#flushRecords(partition);
+    });
+  }
+
+  async #writeRecords(batch: ReadonlyArray<PendingRecord>): Promise<void> {
+    if (batch.length > 1) {
+      try {
+        // AlertRecord is an interface (no index signature), which TransactionAction's entity type asks for.
+        await this.alerts.submitTransaction(
+          batch.map((p): TransactionAction => [
+            "create",
+            p.entity as TableEntity<AlertRecord> & Record<string, unknown>,
+          ]),
+        );
+        for (const p of batch) p.resolve();
+        return;
+      } catch {
+        // One by one below: each caller gets its own record's outcome.
+      }
+    }
+    await Promise.all(
+      batch.map(async (p) => {
+        try {
+          await this.alerts.createEntity(p.entity);
+          p.resolve();
+        } catch (error) {
+          if (batch.length > 1 && error instanceof RestError && error.statusCode === 409) p.resolve();
+          else p.reject(toCutoverError(error, `record alert ${p.entity.alertId}`));
+        }
+      }),
+    );
   }
 
   async listAlerts(day: string): Promise<AlertRecord[]> {
