@@ -81,6 +81,13 @@ export interface FailoverServiceDeps {
   readonly sightings?: RunSightings;
 }
 
+/**
+ * How long after a claim its run may still be unstarted because the claimant is starting it (a few storage and Durable
+ * calls). Only a claim older than this whose run does not exist is taken for a crashed claimant's and started by
+ * someone else.
+ */
+export const START_GRACE_MS = 30_000;
+
 /** Longest time a sighting is trusted, whatever the cooldown (bounds the effect of a claim removed by hand). */
 export const MAX_SIGHTING_MS = 30_000;
 
@@ -220,7 +227,12 @@ export async function startOrJoinFailover(deps: FailoverServiceDeps, request: St
       const { claim } = existing;
       const status = await observe(deps, key, claim.instanceId);
       if (status === undefined) {
-        // Claimed but never started (the claimant crashed): start it now.
+        // Claimed but not started. Within the grace the claimant is still starting it: starting it here too could
+        // start it twice (a run that already finished by the claimant's start would be started again over it). Later,
+        // the claimant crashed: start it now.
+        const claimedAt = Date.parse(claim.claimedAt);
+        if (Number.isFinite(claimedAt) && deps.now() - claimedAt < START_GRACE_MS)
+          return { outcome: "joined", instanceId: claim.instanceId, detail: "being started by another request" };
         return { outcome: await startSeen(deps, key, claim.instanceId, request), instanceId: claim.instanceId };
       }
       if (ACTIVE.has(status.runtimeStatus)) return { outcome: "joined", instanceId: claim.instanceId };
@@ -326,7 +338,11 @@ export async function endFinishedShift(deps: ShiftDeps, workload: string): Promi
 export async function acquireShift(deps: ShiftDeps, workload: string, ask: ShiftAsk): Promise<ShiftDecision> {
   for (let attempt = 0; attempt < 8; attempt++) {
     const { state: stored, etag } = await readShiftState(deps, workload);
-    const state = await retireFinished(deps, stored);
+    // A shift already granted to this very run is not retired for its run not being found: the run is not started
+    // until the shift is granted, so concurrent askers of one run (an alert storm) would otherwise end and re-grant it
+    // in turn, each losing the compare-and-swap to the next.
+    const state =
+      activeShift(stored, Math.floor(deps.now()))?.id === ask.id ? stored : await retireFinished(deps, stored);
     const result = requestShift(
       state,
       {

@@ -2,16 +2,21 @@
  * Run sightings on the start path (src/http/failover-service.ts): a request that joins a run this process saw active
  * within min(cooldown, 30 s) skips the claim read and the status call, and every answer stays what it would have been
  * without sightings. The property test runs the same random sequences of requests, Resolved look-ups, finished runs
- * and clock jumps through two worlds, one with sightings and one without, and compares every answer.
+ * and clock jumps through two worlds, one with sightings and one without, and compares every answer. And the start path
+ * under a herd of identical requests (what an alert storm is once nothing staggers it): one run, started once, no
+ * request failing on the shift's compare-and-swap; a claimed run that is missing is started by someone else only after
+ * the grace.
  */
 import fc from "fast-check";
 import type { DurableClient } from "durable-functions";
 import { describe, expect, it } from "vitest";
+import type { ControlStore } from "../../../src/adapters/control-store";
 import type { ScopeClaim, StateStore } from "../../../src/adapters/state-store";
 import {
   activeFailover,
   MAX_SIGHTING_MS,
   RunSightings,
+  START_GRACE_MS,
   startOrJoinFailover,
   type FailoverServiceDeps,
   type StartRequest,
@@ -188,5 +193,71 @@ describe("run sightings", () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("start path under a herd of identical requests", () => {
+  /** A world with shifts whose runs finish as soon as they start (a failover that is not confirmed). */
+  function herdWorld(): { deps: FailoverServiceDeps; world: World; starts: () => number } {
+    const world = new World(600, new RunSightings());
+    const base = world.deps();
+    let starts = 0;
+    let shift: { value: unknown; etag: string } | undefined;
+    let etags = 0;
+    const control = {
+      readShift: () => Promise.resolve(shift),
+      writeShift: (_w: string, value: unknown, etag: string | undefined) => {
+        if (shift?.etag !== etag) return Promise.resolve(false);
+        shift = { value: JSON.parse(JSON.stringify(value)) as unknown, etag: `s${++etags}` };
+        return Promise.resolve(true);
+      },
+    };
+    const client = base.client as unknown as { startNew: (n: string, o: { instanceId: string }) => Promise<string> };
+    const startNew = client.startNew;
+    const deps: FailoverServiceDeps = {
+      ...base,
+      control: control as unknown as ControlStore,
+      client: {
+        ...(base.client as object),
+        startNew: async (name: string, options: { instanceId: string }) => {
+          await new Promise((r) => setImmediate(r));
+          const id = await startNew(name, options);
+          starts++;
+          world.instances.set(options.instanceId, { runtimeStatus: "Completed", lastUpdatedTime: world.now });
+          return id;
+        },
+      } as unknown as DurableClient,
+    };
+    return { deps, world, starts: () => starts };
+  }
+
+  it("50 identical requests at once start one run once, and every one is answered", async () => {
+    const { deps, starts } = herdWorld();
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, () => startOrJoinFailover(deps, request({ region: "eastus2", zone: "1" }))),
+    );
+    expect(answers.filter((a) => a.outcome === "started")).toHaveLength(1);
+    expect(answers.filter((a) => a.outcome === "joined")).toHaveLength(49);
+    expect(new Set(answers.map((a) => a.instanceId)).size).toBe(1);
+    expect(starts()).toBe(1);
+  });
+
+  it("a claim whose run is missing is started by another request only after the grace (its claimant crashed)", async () => {
+    const { deps, world, starts } = herdWorld();
+    world.claims.set("chat/eastus2/all", {
+      claim: { generation: 1, instanceId: "failover-x", claimedAt: new Date(world.now).toISOString(), trigger: "t" },
+      etag: "c1",
+    });
+    expect(await startOrJoinFailover(deps, request({ region: "eastus2" }))).toMatchObject({
+      outcome: "joined",
+      instanceId: "failover-x",
+    });
+    expect(starts()).toBe(0);
+    world.now += START_GRACE_MS;
+    expect(await startOrJoinFailover(deps, request({ region: "eastus2" }))).toEqual({
+      outcome: "started",
+      instanceId: "failover-x",
+    });
+    expect(starts()).toBe(1);
   });
 });
