@@ -7,10 +7,12 @@
 import { randomUUID } from "node:crypto";
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
+import type { DurableClient } from "durable-functions";
 import { now, runtime } from "../composition";
 import { mapAlert, MAX_ALERT_BYTES, parseAlertBody, type CommonAlert } from "../domain/alerts";
 import type { FailedScope } from "../domain/plan";
-import { alertEvidenceFromCommonAlert } from "../domain/probe-evidence";
+import type { BreakerConfigInput } from "../domain/circuit-breaker";
+import { alertEvidenceFromCommonAlert, type AlertEvidence } from "../domain/probe-evidence";
 import { breakerScopes, type BreakerScope } from "../health/breaker-scopes";
 import { EVENTS } from "../runbooks/contracts";
 import { BREAKER_OPERATIONS, breakerKey, ENTITIES, type RecordInput } from "../runbooks/health-contracts";
@@ -34,6 +36,88 @@ function breakerOf(topology: Topology, workload: string, scope: FailedScope): Br
     breakersByTopology.set(topology, byKey);
   }
   return byKey.get(breakerKey(workload, scope));
+}
+
+interface Parcel {
+  readonly client: DurableClient;
+  readonly config: BreakerConfigInput;
+  readonly now: number;
+  readonly evidence: AlertEvidence;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** The breaker entity's `record` takes at most this many evidence items (recordInputSchema). */
+const MAX_EVIDENCE_PER_SIGNAL = 500;
+
+/**
+ * Delivers alert evidence to breaker entities with one `record` signal in flight per breaker: evidence that arrives
+ * while a signal is on its way waits and goes in the next one, as one list (the entity applies a list in time order,
+ * then ticks at the latest `now` of the batch). A quiet breaker gets each alert's signal at once; under an alert storm
+ * the signals, each an entity operation with its state read and written, grow fewer instead of queueing up. Every
+ * caller's promise settles with the delivery of the signal that carried its evidence.
+ */
+export class EvidenceCourier {
+  readonly #waiting = new Map<string, Parcel[]>();
+  readonly #sending = new Set<string>();
+
+  deliver(
+    client: DurableClient,
+    breakerKey: string,
+    config: BreakerConfigInput,
+    now: number,
+    evidence: AlertEvidence,
+  ): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const parcel: Parcel = { client, config, now, evidence, resolve, reject };
+      const queue = this.#waiting.get(breakerKey);
+      if (queue === undefined) this.#waiting.set(breakerKey, [parcel]);
+      else queue.push(parcel);
+      this.#send(breakerKey);
+    });
+  }
+
+  #send(breakerKey: string): void {
+    if (this.#sending.has(breakerKey)) return;
+    const queue = this.#waiting.get(breakerKey);
+    if (queue === undefined || queue.length === 0) return;
+    const first = queue[0]!;
+    let count = 1;
+    while (count < queue.length && count < MAX_EVIDENCE_PER_SIGNAL && queue[count]!.config === first.config) count++;
+    const batch = queue.splice(0, count);
+    if (queue.length === 0) this.#waiting.delete(breakerKey);
+    const input: RecordInput = {
+      now: Math.max(...batch.map((p) => p.now)),
+      config: first.config,
+      evidence: batch.map((p) => p.evidence),
+    };
+    this.#sending.add(breakerKey);
+    void first.client
+      .signalEntity(new df.EntityId(ENTITIES.breaker, breakerKey), BREAKER_OPERATIONS.record, input)
+      .then(
+        () => {
+          for (const p of batch) p.resolve();
+        },
+        (error: unknown) => {
+          for (const p of batch) p.reject(error);
+        },
+      )
+      .finally(() => {
+        this.#sending.delete(breakerKey);
+        this.#send(breakerKey);
+      });
+  }
+}
+
+const couriers = new WeakMap<object, EvidenceCourier>();
+
+function courierOf(rt: object): EvidenceCourier {
+  let c = couriers.get(rt);
+  if (c === undefined) {
+    c = new EvidenceCourier();
+    couriers.set(rt, c);
+  }
+  return c;
 }
 
 /** One {@link RunSightings} per runtime (a reset composition starts with none). */
@@ -114,13 +198,14 @@ export async function alertsHandler(request: HttpRequest, context: InvocationCon
           continue;
         }
       }
-      const input: RecordInput = {
-        now: Date.parse(receivedAt),
-        config: breaker.kind === "zone" ? rt.health.zoneBreaker : rt.health.regionBreaker,
-        evidence: [evidence],
-      };
       try {
-        await client.signalEntity(new df.EntityId(ENTITIES.breaker, breaker.key), BREAKER_OPERATIONS.record, input);
+        await courierOf(rt).deliver(
+          client,
+          breaker.key,
+          breaker.kind === "zone" ? rt.health.zoneBreaker : rt.health.regionBreaker,
+          Date.parse(receivedAt),
+          evidence,
+        );
       } catch (error) {
         // The failover path below does not depend on the breaker; a lost signal only delays its evidence.
         context.warn(
