@@ -77,6 +77,8 @@ export class StateStore implements GatePort, ReportPort {
   /** Alert records waiting per partition (day), and the partitions with a write in flight. */
   readonly #pendingRecords = new Map<string, PendingRecord[]>();
   readonly #writingRecords = new Set<string>();
+  /** Claim reads in flight, by blob name. */
+  readonly #claimReads = new Map<string, Promise<{ claim: ScopeClaim; etag: string } | undefined>>();
 
   constructor(
     private readonly container: ContainerClient,
@@ -146,18 +148,31 @@ export class StateStore implements GatePort, ReportPort {
     return `claims/${safeSegment(workload)}/${safeSegment(region)}/${zone === undefined ? "all" : safeSegment(zone)}.json`;
   }
 
+  /**
+   * The scope's claim and its etag. Reads of one claim that overlap share one request: a caller that asks while a read
+   * is in flight gets that read's answer, which is what it would have read arriving a moment earlier. That is all the
+   * claim protocol needs, since acting on a claim goes through the etag compare-and-swap of {@link writeClaim}, and a
+   * read that starts after a write finished always sees it.
+   */
   async readClaim(
     workload: string,
     region: string,
     zone: string | undefined,
   ): Promise<{ claim: ScopeClaim; etag: string } | undefined> {
-    await this.init();
-    try {
-      const found = await readJson<ScopeClaim>(this.container, this.claimName(workload, region, zone));
-      return found === undefined ? undefined : { claim: found.value, etag: found.etag };
-    } catch (error) {
-      throw toCutoverError(error, `read claim ${workload}/${region}`);
-    }
+    const name = this.claimName(workload, region, zone);
+    const pending = this.#claimReads.get(name);
+    if (pending !== undefined) return pending;
+    const read = (async () => {
+      await this.init();
+      try {
+        const found = await readJson<ScopeClaim>(this.container, name);
+        return found === undefined ? undefined : { claim: found.value, etag: found.etag };
+      } catch (error) {
+        throw toCutoverError(error, `read claim ${workload}/${region}`);
+      }
+    })().finally(() => this.#claimReads.delete(name));
+    this.#claimReads.set(name, read);
+    return read;
   }
 
   /**
