@@ -240,6 +240,20 @@ export function createFailoverActivities(ports: FailoverPorts): Record<string, H
       };
     });
 
+  /** Stops a losing hedge's provisioning (a `release` step): done once AKS took the abort or had nothing to abort. */
+  const abortScalePool: Handler = (raw) =>
+    guard(async () => {
+      const t = parse(poolTargetSchema, raw, ACTIVITIES.abortScalePool);
+      const outcome = await ports.pools.abortOperation(poolRef(t));
+      return {
+        kind: "done",
+        detail:
+          outcome === "aborting"
+            ? `abort of the operation on ${t.region}/${t.pool} accepted`
+            : `${t.region}/${t.pool}: no operation running to abort`,
+      };
+    });
+
   const ensureModel: Handler = (raw) =>
     guard(async () => {
       const input = parse(ensureModelInputSchema, raw, ACTIVITIES.ensureModel);
@@ -476,6 +490,7 @@ export function createFailoverActivities(ports: FailoverPorts): Record<string, H
     [ACTIVITIES.planFailover]: planFailoverActivity,
     [ACTIVITIES.beginScalePool]: beginScalePool,
     [ACTIVITIES.getScaleStatus]: getScaleStatus,
+    [ACTIVITIES.abortScalePool]: abortScalePool,
     [ACTIVITIES.ensureModel]: ensureModel,
     [ACTIVITIES.warmEndpoint]: warmEndpoint,
     [ACTIVITIES.setHealthGate]: setHealthGate,

@@ -37,6 +37,11 @@ export interface AgentPoolPort {
   beginScale(ref: PoolRef, count: number): Promise<ScaleBegin>;
   /** One poll of the long-running operation started by `beginScale`. */
   operationStatus(ref: PoolRef, operation: string): Promise<OperationObservation>;
+  /**
+   * Asks AKS to abort the pool's running operation (agentPools/abort): provisioning stops, nodes already Ready stay
+   * (an abort does not roll back), the operation ends Canceled. `nothing-running` when there was none to abort.
+   */
+  abortOperation(ref: PoolRef): Promise<"aborting" | "nothing-running">;
 }
 
 export interface OriginObservation {

@@ -80,6 +80,23 @@ export class AksPoolsAdapter implements AgentPoolPort {
     }
   }
 
+  async abortOperation(ref: PoolRef): Promise<"aborting" | "nothing-running"> {
+    const client = this.clients.aks(ref.subscriptionId);
+    try {
+      // Only the request: the operation it cancels is followed with `operationStatus` (it ends Canceled).
+      const poller = client.agentPools.abortLatestOperation(ref.resourceGroup, ref.cluster, ref.pool, {
+        updateIntervalInMs: this.updateIntervalInMs,
+      });
+      await poller.submitted();
+      return "aborting";
+    } catch (error) {
+      const info = serviceError(error);
+      // 409 OperationNotAllowed: the latest operation already ended (or is being canceled): nothing to abort.
+      if (info.status === 409 && info.code === "OperationNotAllowed") return "nothing-running";
+      throw toCutoverError(error, `abort the operation on ${ref.cluster}/${ref.pool}`);
+    }
+  }
+
   async operationStatus(ref: PoolRef, operation: string): Promise<OperationObservation> {
     const client = this.clients.aks(ref.subscriptionId);
     const poller = restorePoller(client, operation, client.agentPools.createOrUpdate, {
@@ -88,6 +105,9 @@ export class AksPoolsAdapter implements AgentPoolPort {
     try {
       await poller.poll();
     } catch (error) {
+      // core-lro throws when the operation ends Canceled (an abort); the state it recorded says so.
+      if (poller.operationState?.status === "canceled")
+        return { status: "Canceled", error: { code: "OperationCanceled", message: serviceError(error).message } };
       const info = serviceError(error);
       if (info.status === undefined || capacityCode(info) !== undefined || info.code !== undefined) {
         // A failed operation surfaces as an error carrying the service's code (e.g. ZonalAllocationFailed).

@@ -142,6 +142,7 @@ export type ExecAction =
       readonly input: PoolTarget & { readonly operation?: string };
       readonly hedge?: true;
     }
+  | { readonly stepId: string; readonly call: "abortScalePool"; readonly input: PoolTarget }
   | { readonly stepId: string; readonly call: "ensureModel"; readonly input: { readonly region: string } }
   | { readonly stepId: string; readonly call: "warmEndpoint"; readonly input: { readonly region: string } }
   | {
@@ -289,10 +290,12 @@ function actionFor(state: ExecutorState, step: ExecStep, drain: ReadonlyArray<st
     case "probe-window":
       return { stepId: step.id, call: "checkOriginExcluded", input: { region: step.region ?? "" } };
     case "release": {
-      // wait: the losing attempt's own operation must end first (AKS refuses a second operation on a busy pool).
+      // abort: stop the losing attempt's provisioning; wait: its operation must end (Canceled, or done/failed if it
+      // ended first) before the pool takes another (AKS refuses a second operation on a busy pool); then back down.
       const t = step.target;
       if (t === undefined) return undefined;
       const op = step.operation === undefined ? {} : { operation: step.operation };
+      if (step.phase === "abort") return { stepId: step.id, call: "abortScalePool", input: t };
       if (step.phase === "wait") return { stepId: step.id, call: "getScaleStatus", input: { ...t, ...op } };
       if (step.phase === "poll") return { stepId: step.id, call: "getScaleStatus", input: { ...t, to: t.from, ...op } };
       return { stepId: step.id, call: "beginScalePool", input: { ...t, to: t.from } };
@@ -454,10 +457,10 @@ function addRelease(state: ExecutorState, loser: PoolTarget, operation: string |
     startedAt: now,
     nextAt: now,
     errors: 0,
-    phase: "wait",
+    phase: "abort",
     target: loser,
     deadline: now + (state.options.scaleTimeoutSeconds + 10 * 60) * 1000,
-    detail: `waiting for the operation on ${loser.region}/${loser.pool} to end, then back to ${loser.from} nodes`,
+    detail: `aborting the operation on ${loser.region}/${loser.pool}, then back to ${loser.from} nodes`,
   };
   if (operation !== undefined) step.operation = operation;
   state.steps.push(step);
@@ -660,6 +663,7 @@ export function applyResult(state: ExecutorState, action: ExecAction, result: Ex
     case "setHealthGate":
     case "updateFrontDoor":
     case "resumeTraining":
+    case "abortScalePool": // only release steps abort, handled above
       settle(step, result, now, poll);
       return;
   }
@@ -727,6 +731,16 @@ function applyReleaseResult(
   poll: number,
 ): void {
   const t = step.target;
+  if (step.phase === "abort") {
+    // Aborted or not (a failed abort request only costs the loser's remaining provisioning), wait for its end.
+    step.phase = "wait";
+    step.nextAt = now;
+    step.detail =
+      result.kind === "failed"
+        ? `abort refused (${result.code}): waiting for the operation to end`
+        : (result.detail ?? "abort requested");
+    return;
+  }
   if (step.phase === "wait") {
     if (result.kind === "pending") {
       step.detail = `${result.detail ?? "still provisioning"}; then back to ${t?.from ?? 0} nodes`;

@@ -18,6 +18,7 @@ export const ACTIVITIES = {
   planFailover: "planFailover",
   beginScalePool: "beginScalePool",
   getScaleStatus: "getScaleStatus",
+  abortScalePool: "abortScalePool",
   ensureModel: "ensureModel",
   warmEndpoint: "warmEndpoint",
   setHealthGate: "setHealthGate",

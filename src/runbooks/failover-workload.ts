@@ -180,6 +180,7 @@ function taskFor(context: OrchestrationContext, ctx: RunContext, action: ExecAct
   switch (action.call) {
     case "beginScalePool":
     case "getScaleStatus":
+    case "abortScalePool":
       return context.df.callActivity(action.call, { subscriptionId: sub, ...action.input });
     case "ensureModel": {
       const region = action.input.region;

@@ -109,6 +109,27 @@ describe("AksPoolsAdapter against the simulator", () => {
     expect(String((error as Error).message)).toMatch(/^\[THROTTLED\] get agent pool aks-chat-westus3\/a100z1: 429/);
   });
 
+  it("aborts a running scale-up: provisioning stops, Ready nodes stay, the operation ends Canceled", async () => {
+    sim = await startInline({});
+    const pools = new AksPoolsAdapter(clientsFor(sim), 1);
+    const r = ref(sim, CHAT_WUS3, "a100z2");
+    const begin = await pools.beginScale(r, 6);
+    const operation = begin.kind === "accepted" ? begin.operation : "";
+    await sim.advance(60_000, { stepMs: 10_000 }); // nodes take 5–11 min: none of the 4 new ones is Ready yet
+    expect(await pools.abortOperation(r)).toBe("aborting");
+    expect(sim.requestLog.find({ method: "POST", path: "/agentPools/a100z2/abort" })).toHaveLength(1);
+    await sim.advance(60_000, { stepMs: 10_000 });
+    expect(await pools.operationStatus(r, operation)).toMatchObject({
+      status: "Canceled",
+      error: { code: "OperationCanceled" },
+    });
+    expect(await pools.get(r)).toMatchObject({ count: 2, provisioningState: "Canceled" });
+    // Nothing left to abort: said so, not an error.
+    expect(await pools.abortOperation(r)).toBe("nothing-running");
+    // The pool takes a new operation again (the release's scale back to its count).
+    expect(await pools.beginScale(r, 2)).toMatchObject({ kind: "accepted" });
+  });
+
   it("maps a missing pool to NOT_FOUND", async () => {
     sim = await startInline({});
     const pools = new AksPoolsAdapter(clientsFor(sim), 1);

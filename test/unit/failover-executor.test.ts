@@ -413,8 +413,14 @@ describe("failover executor: hedged allocation", () => {
     });
     expect(stepById(state, scaleId)?.detail).toMatch(/hedge on westus3\/a100z2 released \(release:westus3\/a100z2\)/);
     const release = stepById(state, "release:westus3/a100z2")!;
-    expect(release).toMatchObject({ status: "running", countsForRto: false, phase: "wait" });
-    // First the hedge's own operation must end (AKS refuses a second operation on a busy pool).
+    expect(release).toMatchObject({ status: "running", countsForRto: false, phase: "abort" });
+    // First its provisioning is aborted (saves the GPU-minutes of nodes not yet Ready)…
+    const abort = dueActions(state, T0 + 10_000).filter((a) => a.stepId === release.id);
+    expect(abort).toEqual([
+      { stepId: release.id, call: "abortScalePool", input: expect.objectContaining({ pool: "a100z2", from: 1 }) },
+    ]);
+    applyResult(state, abort[0]!, { kind: "done", detail: "abort accepted" }, T0 + 10_000);
+    // …then its operation must end (Canceled): AKS refuses a second operation on a busy pool.
     const wait = dueActions(state, T0 + 10_000).filter((a) => a.stepId === release.id);
     expect(wait).toEqual([
       {
@@ -453,8 +459,16 @@ describe("failover executor: hedged allocation", () => {
       target: expect.objectContaining({ pool: "a100z2" }),
       detail: expect.stringMatching(/a100z2 at 5 nodes \(hedge\); westus3\/a100z1 released/),
     });
-    const release = stepById(state, "release:westus3/a100z1");
-    expect(release).toMatchObject({ phase: "wait", operation: "op-1", target: expect.objectContaining({ from: 2 }) });
+    const release = stepById(state, "release:westus3/a100z1")!;
+    expect(release).toMatchObject({ phase: "abort", operation: "op-1", target: expect.objectContaining({ from: 2 }) });
+    // A refused abort (e.g. the operation just ended) still waits for the operation, then scales back.
+    const abort = dueActions(state, T0 + 10_000).find((a) => a.stepId === release.id)!;
+    applyResult(state, abort, { kind: "failed", code: "OperationNotAllowed", detail: "ended" }, T0 + 10_000);
+    expect(release).toMatchObject({ status: "running", phase: "wait" });
+    expect(dueActions(state, T0 + 10_000).find((a) => a.stepId === release.id)).toMatchObject({
+      call: "getScaleStatus",
+      input: { pool: "a100z1", operation: "op-1" },
+    });
   });
 
   it("does not hedge without the option, with a candidate that needs the attempt's quota, or in another region", () => {
