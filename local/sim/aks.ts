@@ -58,6 +58,8 @@ export interface SimPool {
   operation: PoolOperation | undefined;
   nodeSeq: number;
   createdAt: number;
+  /** Optimistic concurrency (`properties.eTag`): changes with every accepted write (PUT, abort). */
+  etag: string;
 }
 
 export function poolKey(resourceGroup: string, cluster: string, pool: string): string {
@@ -69,6 +71,34 @@ export function clusterKey(resourceGroup: string, cluster: string): string {
 }
 
 /** `OperationNotAllowed` (HTTP 409) while another agent-pool operation runs (azure-facts §2.4, verbatim form). */
+/**
+ * AKS's etag preconditions on a PUT (learn.microsoft.com/azure/aks/use-etags): `If-Match: *` or a value needs the pool
+ * to exist (and that value to be its current etag); `If-None-Match: *` needs it not to. Undefined when the write may go
+ * ahead, else the 412 body.
+ */
+export function preconditionFailed(
+  current: string | undefined,
+  conditions: { readonly ifMatch?: string; readonly ifNoneMatch?: string },
+): ArmErrorBody | undefined {
+  const bare = (v: string): string =>
+    v
+      .trim()
+      .replace(/^W\//, "")
+      .replace(/^"(.*)"$/, "$1");
+  const ifMatch = conditions.ifMatch === undefined || conditions.ifMatch === "" ? undefined : bare(conditions.ifMatch);
+  const ifNoneMatch = conditions.ifNoneMatch === undefined ? undefined : bare(conditions.ifNoneMatch);
+  const fail = (message: string): ArmErrorBody => ({ code: "PreconditionFailed", message });
+  if (ifNoneMatch === "*" && current !== undefined)
+    return fail("The agent pool already exists and If-None-Match: * was given.");
+  if (ifMatch === undefined) return undefined;
+  if (current === undefined) return fail(`The agent pool does not exist; If-Match: ${ifMatch} cannot be met.`);
+  if (ifMatch !== "*" && ifMatch !== current)
+    return fail(
+      `Operation failed because the eTag ${ifMatch} does not match the agent pool's current eTag ${current}: it was modified since it was read.`,
+    );
+  return undefined;
+}
+
 export function operationNotAllowed(pool: SimPool): ArmErrorBody {
   return {
     code: "OperationNotAllowed",
@@ -128,6 +158,7 @@ export function poolProperties(pool: SimPool): Record<string, unknown> {
     ...(pool.minCount === undefined ? {} : { minCount: pool.minCount }),
     ...(pool.maxCount === undefined ? {} : { maxCount: pool.maxCount }),
     provisioningState: pool.provisioningState,
+    eTag: pool.etag,
     powerState: { code: "Running" },
     orchestratorVersion: "1.33.2",
     currentOrchestratorVersion: "1.33.2",

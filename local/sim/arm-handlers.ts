@@ -22,6 +22,14 @@ export interface ArmRequest {
   readonly origin: string;
 }
 
+/** `If-Match` / `If-None-Match` of a request (the first value when a header repeats). */
+function conditionsOf(req: ArmRequest): { ifMatch?: string; ifNoneMatch?: string } {
+  const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
+  const ifMatch = one(req.headers["if-match"]);
+  const ifNoneMatch = one(req.headers["if-none-match"]);
+  return { ...(ifMatch === undefined ? {} : { ifMatch }), ...(ifNoneMatch === undefined ? {} : { ifNoneMatch }) };
+}
+
 export interface ArmResponse {
   readonly status: number;
   readonly body?: unknown;
@@ -244,14 +252,20 @@ export class ArmHandlers {
         message: `The value of parameter properties.count is invalid: ${JSON.stringify(count)}.`,
       });
     const zones = props["availabilityZones"];
-    const result = this.world.putAgentPool(rgName, cluster, name, {
-      ...(typeof count === "number" ? { count } : {}),
-      ...(typeof props["vmSize"] === "string" ? { vmSize: props["vmSize"] } : {}),
-      ...(Array.isArray(zones) ? { zones: zones.map(String) } : {}),
-      ...(typeof props["mode"] === "string" ? { mode: props["mode"] } : {}),
-      ...(typeof props["minCount"] === "number" ? { minCount: props["minCount"] } : {}),
-      ...(typeof props["maxCount"] === "number" ? { maxCount: props["maxCount"] } : {}),
-    });
+    const result = this.world.putAgentPool(
+      rgName,
+      cluster,
+      name,
+      {
+        ...(typeof count === "number" ? { count } : {}),
+        ...(typeof props["vmSize"] === "string" ? { vmSize: props["vmSize"] } : {}),
+        ...(Array.isArray(zones) ? { zones: zones.map(String) } : {}),
+        ...(typeof props["mode"] === "string" ? { mode: props["mode"] } : {}),
+        ...(typeof props["minCount"] === "number" ? { minCount: props["minCount"] } : {}),
+        ...(typeof props["maxCount"] === "number" ? { maxCount: props["maxCount"] } : {}),
+      },
+      conditionsOf(req),
+    );
     if (!result.ok) return err(result.status, result.error);
     const c = this.world.cluster(rgName, cluster);
     const statusPath = `/subscriptions/${this.world.subscriptionId}/providers/Microsoft.ContainerService/locations/${c?.region ?? "unknown"}/operations/${result.operation.id}`;

@@ -20,6 +20,7 @@ import {
   clusterKey,
   insufficientVcpuQuota,
   operationNotAllowed,
+  preconditionFailed,
   poolKey,
   quotaExceeded,
   readyNodes,
@@ -208,6 +209,7 @@ export class World {
   };
   private faultSeq = 0;
   private opSeq = 0;
+  private etagSeq = 0;
   private gateSource: GateSource | undefined;
   private gateTimers: Array<{ cancel(): void }> = [];
   private readonly gatePollMs: number;
@@ -278,6 +280,7 @@ export class World {
             operation: undefined,
             nodeSeq: p.current,
             createdAt: this.startedAt,
+            etag: this.nextEtag(),
           });
         }
       }
@@ -733,6 +736,7 @@ export class World {
     clusterName: string,
     name: string,
     body: { count?: number; vmSize?: string; zones?: string[]; mode?: string; minCount?: number; maxCount?: number },
+    conditions: { readonly ifMatch?: string; readonly ifNoneMatch?: string } = {},
   ):
     | { ok: false; status: number; error: ArmErrorBody }
     | { ok: true; created: boolean; pool: SimPool; operation: PoolOperation } {
@@ -767,6 +771,8 @@ export class World {
       };
     let pool = this.pool(resourceGroup, clusterName, name);
     const created = pool === undefined;
+    const failed = preconditionFailed(pool?.etag, conditions);
+    if (failed !== undefined) return { ok: false, status: 412, error: failed };
     if (pool !== undefined) {
       if (pool.operation !== undefined && !pool.operation.finalized)
         return { ok: false, status: 409, error: operationNotAllowed(pool) };
@@ -824,6 +830,7 @@ export class World {
         operation: undefined,
         nodeSeq: 0,
         createdAt: now,
+        etag: "",
       };
     }
     const from = pool.nodes.length;
@@ -936,6 +943,7 @@ export class World {
     this.timeline.add(now, "pool-operation-started", { pool: pool.key, operation: id, from, to });
     const p = pool;
     this.clock.schedule(operation.endsAt, () => this.finishOperation(p, operation), `pool op ${id}`);
+    pool.etag = this.nextEtag();
     return { ok: true, created, pool, operation };
   }
 
@@ -1011,6 +1019,7 @@ export class World {
     pool.count = pool.nodes.length;
     pool.provisioningState = "Canceling";
     const abortId = this.nextOperationId();
+    pool.etag = this.nextEtag();
     this.abortOps.set(abortId, { poolKey: pool.key, endsAt });
     this.clock.schedule(
       endsAt,
@@ -1032,6 +1041,12 @@ export class World {
       return op.cancelEndsAt !== undefined && now >= op.cancelEndsAt ? "Canceled" : "Canceling";
     if (now < op.endsAt) return "InProgress";
     return op.outcome.status;
+  }
+
+  /** Deterministic GUID-shaped etags from a counter (no random stream: adding etags changes no sampled wait). */
+  private nextEtag(): string {
+    this.etagSeq++;
+    return `${this.etagSeq.toString(16).padStart(8, "0")}-e7a9-4c0d-9b1f-${(this.etagSeq * 2654435761).toString(16).slice(-12).padStart(12, "0")}`;
   }
 
   private nextOperationId(): string {

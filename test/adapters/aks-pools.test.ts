@@ -130,6 +130,37 @@ describe("AksPoolsAdapter against the simulator", () => {
     expect(await pools.beginScale(r, 2)).toMatchObject({ kind: "accepted" });
   });
 
+  it("writes under the etag it read: a pool changed in between is a retryable CONFLICT, and the retry re-reads", async () => {
+    sim = await startInline({});
+    const clients = clientsFor(sim);
+    const pools = new AksPoolsAdapter(clients, 1);
+    const r = ref(sim, CHAT_WUS3, "a100z1");
+    // Someone else scales the pool between the adapter's read and its write.
+    const agentPools = clients.aks(sim.subscriptionId).agentPools;
+    const realGet = agentPools.get.bind(agentPools);
+    let interfere = true;
+    agentPools.get = async (...args: Parameters<typeof realGet>) => {
+      const read = await realGet(...args);
+      if (interfere) {
+        interfere = false;
+        const other = sim!.world.putAgentPool(CHAT_WUS3.rg, CHAT_WUS3.cluster, "a100z1", { count: 3 });
+        expect(other.ok).toBe(true);
+      }
+      return read;
+    };
+    const error = await pools.beginScale(r, 5).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: "CONFLICT", retryable: true });
+    expect(String((error as Error).message)).toContain("PreconditionFailed");
+    expect(sim.requestLog.find({ method: "PUT", path: "/agentPools/a100z1" }).map((e) => e.status)).toEqual([412]);
+    // The other writer's operation ends; the retry reads the new etag and goes through.
+    await sim.advance(20 * 60_000, { stepMs: 10_000 });
+    expect(await pools.beginScale(r, 5)).toMatchObject({ kind: "accepted" });
+    expect(sim.requestLog.find({ method: "PUT", path: "/agentPools/a100z1" }).map((e) => e.status)).toEqual([412, 200]);
+  });
+
   it("maps a missing pool to NOT_FOUND", async () => {
     sim = await startInline({});
     const pools = new AksPoolsAdapter(clientsFor(sim), 1);

@@ -118,6 +118,51 @@ describe("AKS agent pools through ContainerServiceClient", () => {
     expect(again.statusCode).toBe(409);
   });
 
+  it("implements etag preconditions: a write under a stale If-Match is refused with 412, the current one goes through", async () => {
+    sim = await startInline({});
+    const aks = client(sim);
+    const read = await aks.agentPools.get(CHAT_WUS3.rg, CHAT_WUS3.cluster, "a100z1");
+    expect(read.eTag).toMatch(/^[0-9a-f]{8}-/);
+    // Someone else writes first: the pool's etag moves on.
+    await aks.agentPools
+      .createOrUpdate(CHAT_WUS3.rg, CHAT_WUS3.cluster, "a100z1", { ...read, count: 3 }, { ifMatch: read.eTag! })
+      .submitted();
+    await sim.advance(20 * 60_000, { stepMs: 10_000 });
+    const now = await aks.agentPools.get(CHAT_WUS3.rg, CHAT_WUS3.cluster, "a100z1");
+    expect(now.eTag).not.toBe(read.eTag);
+    const stale = await rejection(
+      aks.agentPools
+        .createOrUpdate(CHAT_WUS3.rg, CHAT_WUS3.cluster, "a100z1", { ...read, count: 5 }, { ifMatch: read.eTag! })
+        .submitted(),
+    );
+    expect(stale).toMatchObject({ statusCode: 412, code: "PreconditionFailed" });
+    expect(stale.message).toContain(`eTag ${read.eTag} does not match`);
+    expect((await aks.agentPools.get(CHAT_WUS3.rg, CHAT_WUS3.cluster, "a100z1")).count).toBe(3);
+    // If-Match: * needs the pool to exist; If-None-Match: * needs it not to.
+    const missing = await rejection(
+      aks.agentPools
+        .createOrUpdate(
+          CHAT_WUS3.rg,
+          CHAT_WUS3.cluster,
+          "nopool",
+          { count: 1, vmSize: "Standard_NC24ads_A100_v4" },
+          { ifMatch: "*" },
+        )
+        .submitted(),
+    );
+    expect(missing).toMatchObject({ statusCode: 412 });
+    const exists = await rejection(
+      aks.agentPools
+        .createOrUpdate(CHAT_WUS3.rg, CHAT_WUS3.cluster, "a100z1", { ...now, count: 4 }, { ifNoneMatch: "*" })
+        .submitted(),
+    );
+    expect(exists).toMatchObject({ statusCode: 412 });
+    await aks.agentPools
+      .createOrUpdate(CHAT_WUS3.rg, CHAT_WUS3.cluster, "a100z1", { ...now, count: 4 }, { ifMatch: now.eTag! })
+      .submitted();
+    expect((await aks.agentPools.get(CHAT_WUS3.rg, CHAT_WUS3.cluster, "a100z1")).count).toBe(4);
+  });
+
   it("maps every allocation error with Azure's code and message", async () => {
     // A100 NC24 missing from eastus2 zone 2 (a matrix gap) and no H100 quota left in westus3.
     sim = await startInline({
