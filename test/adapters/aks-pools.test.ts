@@ -138,20 +138,17 @@ describe("AksPoolsAdapter against the simulator", () => {
     // Someone else scales the pool between the adapter's read and its write.
     const agentPools = clients.aks(sim.subscriptionId).agentPools;
     const realGet = agentPools.get.bind(agentPools);
-    let interfere = true;
+    let interfered: boolean | undefined;
     agentPools.get = async (...args: Parameters<typeof realGet>) => {
       const read = await realGet(...args);
-      if (interfere) {
-        interfere = false;
-        const other = sim!.world.putAgentPool(CHAT_WUS3.rg, CHAT_WUS3.cluster, "a100z1", { count: 3 });
-        expect(other.ok).toBe(true);
-      }
+      interfered ??= sim!.world.putAgentPool(CHAT_WUS3.rg, CHAT_WUS3.cluster, "a100z1", { count: 3 }).ok;
       return read;
     };
     const error = await pools.beginScale(r, 5).then(
       () => undefined,
       (e: unknown) => e,
     );
+    expect(interfered).toBe(true);
     expect(error).toMatchObject({ code: "CONFLICT", retryable: true });
     expect(String((error as Error).message)).toContain("PreconditionFailed");
     expect(sim.requestLog.find({ method: "PUT", path: "/agentPools/a100z1" }).map((e) => e.status)).toEqual([412]);
