@@ -55,12 +55,20 @@ export const probeSchema = z.strictObject({
 });
 export type ProbeSettings = z.infer<typeof probeSchema>;
 
+/**
+ * The health-gate contract's cache bound: an origin behind this Front Door answers its health probes from Cutover's
+ * gate read at most this many seconds ago (README, "The health-gate contract for origins"). A drain reaches Front
+ * Door's probes that much later, so the runbook's probe window after a drain includes it.
+ */
+const gateCacheSeconds = z.number().int().min(0).max(60).default(5);
+
 const frontDoorStandardSchema = z.strictObject({
   kind: z.literal("standard"),
   resourceGroup: resourceName,
   profile: resourceName,
   originGroup: resourceName,
   probe: probeSchema.prefault({}),
+  gateCacheSeconds,
 });
 const frontDoorClassicSchema = z.strictObject({
   kind: z.literal("classic"),
@@ -68,6 +76,7 @@ const frontDoorClassicSchema = z.strictObject({
   frontDoorName: resourceName,
   backendPool: resourceName,
   probe: probeSchema.prefault({}),
+  gateCacheSeconds,
 });
 export const frontDoorSchema = z.discriminatedUnion("kind", [frontDoorStandardSchema, frontDoorClassicSchema]);
 export type FrontDoor = z.infer<typeof frontDoorSchema>;

@@ -495,7 +495,11 @@ export const failoverWorkloadOrchestrator: OrchestrationHandler = function* (con
     {
       ...DEFAULT_EXECUTOR_OPTIONS,
       pollSeconds: input.options.pollSeconds,
-      probeWindowSeconds: probe === undefined ? 0 : probe.intervalSeconds * failuresToUnhealthy(probe),
+      // From the drain: the origin's cached gate read expires, then its next failed probes at every POP.
+      probeWindowSeconds:
+        probe === undefined || frontDoor === undefined
+          ? 0
+          : frontDoor.gateCacheSeconds + probe.intervalSeconds * failuresToUnhealthy(probe),
       scaleTimeoutSeconds: input.options.scaleTimeoutSeconds,
       warmTimeoutSeconds: input.options.warmTimeoutSeconds,
       verifyTimeoutSeconds: input.options.verifyTimeoutSeconds,
