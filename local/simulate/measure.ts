@@ -113,6 +113,11 @@ export function lowerBoundSeconds(
      * (a cold target); 0 when every target was healthy all along.
      */
     readonly targetHealthySeconds?: number;
+    /**
+     * Seconds, in this run, from the drain's gate write to the origin answering its health probes with it (the
+     * origin's gate cache): a perfect controller drains through the same contract and waits for it too. 0 if unknown.
+     */
+    readonly drainSeenSeconds?: number;
   },
 ): number | null {
   const fault = waits.faults.find((f) => f.at >= options.faultAt - 1) ?? waits.faults[0];
@@ -127,7 +132,8 @@ export function lowerBoundSeconds(
   // Front Door's exclusion of the failed origin, per POP: its first probe window after the fault. A window that opened
   // with the fault (Front Door's probes see the fault itself) counts from the fault. One that opened later (a fault
   // Front Door cannot see, e.g. a stale model behind a status-only health check, excluded only once Cutover drained
-  // the origin at its gate) counts from the detection, where a perfect controller would have drained it.
+  // the origin at its gate) counts from the detection, where a perfect controller would have drained it, plus the time
+  // the origin took to see the drain through its gate cache.
   const firstPerPop = new Map<string, SampledWaits["probeWindows"][number]>();
   for (const p of waits.probeWindows) {
     if (!options.origins.includes(p.origin) || p.failingSince < fault.at - SAME_INSTANT_MS) continue;
@@ -136,7 +142,9 @@ export function lowerBoundSeconds(
     if (seen === undefined || p.failingSince < seen.failingSince) firstPerPop.set(key, p);
   }
   const probes = [...firstPerPop.values()].map((p) =>
-    p.failingSince <= fault.at + SAME_INSTANT_MS ? (p.unhealthyAt - fault.at) / 1000 : detect + p.seconds,
+    p.failingSince <= fault.at + SAME_INSTANT_MS
+      ? (p.unhealthyAt - fault.at) / 1000
+      : detect + (options.drainSeenSeconds ?? 0) + p.seconds,
   );
   const capacity =
     detect +

@@ -374,6 +374,22 @@ export async function drive(
     if (cluster !== undefined && pool !== undefined)
       released.add(simPoolKey(cluster.resourceGroup, cluster.name, pool));
   }
+  // How long the failed region's origin took to see Cutover's drain (its gate cache), for the bound.
+  const drainStep = report?.steps.find((x) => x.kind === "drain-gate" && x.id === `drain-gate:${report.scope.region}`);
+  const drainedAt = drainStep?.end === undefined ? undefined : Date.parse(drainStep.end);
+  const drainSeen =
+    drainedAt === undefined || report === undefined
+      ? undefined
+      : sim.timeline
+          .all()
+          .find(
+            (e) =>
+              e.kind === "gate-changed" &&
+              e.at >= drainedAt &&
+              e.detail["workload"] === report.workload &&
+              e.detail["region"] === report.scope.region &&
+              e.detail["state"] === "drained",
+          );
   const notifications = sim.alertNotifications();
   // The earliest signal about the fault: the first alert webhook accepted after it, or the first breaker opening.
   const delivered = notifications
@@ -430,6 +446,9 @@ export async function drive(
             faultAt,
           }),
           poolsOf: (pool) => (released.has(pool) ? undefined : poolOwner.get(pool)),
+          ...(drainSeen === undefined || drainedAt === undefined
+            ? {}
+            : { drainSeenSeconds: (drainSeen.at - drainedAt) / 1000 }),
         });
   const rto =
     report?.verifiedAt === undefined ? null : Math.round((Date.parse(report.verifiedAt) - faultAt) / 100) / 10;

@@ -68,6 +68,8 @@ describe("lowerBoundSeconds", () => {
       probeWindows: [window("iad", 85, 116), window("fra", 85, 141)],
     });
     expect(lowerBoundSeconds(w, { ...base, detectedAt: s(70) })).toBe(10 + 56);
+    // The origin saw the drain 3 s after the gate write (its gate cache): a perfect controller waits for that too.
+    expect(lowerBoundSeconds(w, { ...base, detectedAt: s(70), drainSeenSeconds: 3 })).toBe(10 + 3 + 56);
   });
 
   it("a cold target: detection, then the slowest node of this workload, the model load and Front Door marking it healthy", () => {
