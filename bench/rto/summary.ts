@@ -97,7 +97,7 @@ export interface Aim {
   readonly id: string;
   readonly text: string;
   /** Which figure it bounds, and the bound (inclusive). */
-  readonly figure: "rtoP95" | "ratioP95" | "failoversPerScope";
+  readonly figure: "rtoP95" | "ratioP95" | "failoversPerScope" | "notEarly";
   readonly max: number;
   readonly min?: number;
 }
@@ -138,8 +138,18 @@ export function aimsFor(scenario: string): Aim[] {
     min: 1,
     max: 1,
   });
+  // Not one of the issue's aims but the claim every RTO rests on: a cutover is never called verified while the world
+  // is still short of whole.
+  aims.push({ id: "not-early", text: "never verified before the world was whole", figure: "notEarly", max: 0 });
   return aims;
 }
+
+/**
+ * Seconds between the simulation's ground-truth samples (`runScenario`'s default). World recovery is the first sample
+ * from which the world stays whole, so the true instant lies within one sample before it: an RTO at least one sample
+ * earlier than the world's recovery was certainly claimed too early.
+ */
+const SAMPLE_SECONDS = 5;
 
 export interface AimResult {
   readonly aim: Aim;
@@ -276,6 +286,25 @@ function judge(aim: Aim, s: Omit<ScenarioSummary, "aims">, rows: ReadonlyArray<R
         aim,
         verdict: v <= aim.max ? "PASS" : "MISS",
         detail: `p95 ${fmtRatio(v)} over ${ratios.length} run(s) (limit ${aim.max})${note}`,
+      };
+    }
+    case "notEarly": {
+      const early = rows.filter(
+        (r) =>
+          r.rtoSeconds !== null &&
+          r.worldRecoverySeconds !== null &&
+          r.rtoSeconds <= r.worldRecoverySeconds - SAMPLE_SECONDS,
+      );
+      return {
+        aim,
+        verdict: early.length === 0 ? "PASS" : "MISS",
+        detail:
+          early.length === 0
+            ? `${rows.length}/${rows.length} runs`
+            : `${early.length} run(s) verified before the world was whole: ${early
+                .slice(0, 8)
+                .map((r) => `seed ${r.seed} → verified ${r.rtoSeconds} s, world whole at ${r.worldRecoverySeconds} s`)
+                .join(", ")}${early.length > 8 ? ", …" : ""}`,
       };
     }
     case "failoversPerScope": {
