@@ -1,4 +1,5 @@
 /** Runs shipped or ad-hoc scenarios end to end for the e2e tests, keeping the world open for assertions. */
+import { expect } from "vitest";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -32,10 +33,28 @@ export async function runAndInspect(
   try {
     const report = await drive(simulation, options);
     await inspect(report, simulation);
+    expectNotVerifiedEarly(report);
     return report;
   } finally {
     await simulation.stop();
   }
+}
+
+/**
+ * The claim every RTO rests on, checked in every end-to-end run: at the first ground-truth sample at or after the time
+ * Cutover called its cutover verified, the world already served the workload whole (≥ 99% by healthy, warm capacity
+ * inside the SLO). Training workloads have no served fraction and are not checked here.
+ */
+export function expectNotVerifiedEarly(report: SimulateReport): void {
+  if (report.rtoSeconds === null || report.workload === null) return;
+  const rto = report.rtoSeconds;
+  const sample = report.groundTruth.find((x) => x.t >= rto);
+  const served = sample?.served[report.workload];
+  if (served === undefined) return;
+  expect(
+    served,
+    `served at ${sample?.t} s, the first sample after the verified cutover at ${rto} s`,
+  ).toBeGreaterThanOrEqual(0.99);
 }
 
 /**
