@@ -109,28 +109,21 @@ export class EvidenceCourier {
   }
 }
 
-const couriers = new WeakMap<object, EvidenceCourier>();
-
-function courierOf(rt: object): EvidenceCourier {
-  let c = couriers.get(rt);
-  if (c === undefined) {
-    c = new EvidenceCourier();
-    couriers.set(rt, c);
-  }
-  return c;
+/** One value per runtime object, made on first use (a reset composition starts with fresh ones). */
+function perRuntime<T>(create: () => T): (rt: object) => T {
+  const values = new WeakMap<object, T>();
+  return (rt) => {
+    let value = values.get(rt);
+    if (value === undefined) {
+      value = create();
+      values.set(rt, value);
+    }
+    return value;
+  };
 }
 
-/** One {@link RunSightings} per runtime (a reset composition starts with none). */
-const sightingsByRuntime = new WeakMap<object, RunSightings>();
-
-function sightingsOf(rt: object): RunSightings {
-  let s = sightingsByRuntime.get(rt);
-  if (s === undefined) {
-    s = new RunSightings();
-    sightingsByRuntime.set(rt, s);
-  }
-  return s;
-}
+const courierOf = perRuntime(() => new EvidenceCourier());
+const sightingsOf = perRuntime(() => new RunSightings());
 
 export async function alertsHandler(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const declared = Number(request.headers.get("content-length") ?? "0");
