@@ -166,6 +166,9 @@ describe("cutover plan", () => {
       from: 2,
       to: 3,
     });
+    // Each fallback says the count the plan leaves it at (a100z2 is itself planned 2 → 3) and whether it may be asked
+    // for as a hedge.
+    expect(chat.pools[0].fallbacks[0]).toMatchObject({ pool: "a100z2", from: 3, to: 4, hedgeable: true });
     for (const s of chat.steps) {
       expect(Object.keys(s)).toEqual(expect.arrayContaining(["id", "kind", "after", "expectedSeconds"]));
       expect(typeof s.expectedSeconds).toBe("number");
