@@ -22,6 +22,7 @@ import {
   type StartRequest,
 } from "../../../src/http/failover-service";
 import type { Scope } from "../../../src/runbooks/contracts";
+import { fakeStatusAndStart } from "../support/fake-durable";
 import { exampleTopology } from "../support/topology-fixtures";
 
 const T0 = Date.UTC(2030, 0, 1);
@@ -42,20 +43,7 @@ class World {
 
   deps(): FailoverServiceDeps {
     const key = (w: string, r: string, z: string | undefined): string => `${w}/${r}/${z ?? "all"}`;
-    const client = {
-      getStatus: (id: string) => {
-        this.statusCalls++;
-        const i = this.instances.get(id);
-        if (i === undefined) return Promise.reject(new Error(`404 No instance ${id}`));
-        return Promise.resolve({ runtimeStatus: i.runtimeStatus, lastUpdatedTime: new Date(i.lastUpdatedTime) });
-      },
-      startNew: (_name: string, options: { instanceId: string }) => {
-        const i = this.instances.get(options.instanceId);
-        if (i?.runtimeStatus === "Running") return Promise.reject(new Error("already running"));
-        this.instances.set(options.instanceId, { runtimeStatus: "Running", lastUpdatedTime: this.now });
-        return Promise.resolve(options.instanceId);
-      },
-    };
+    const client = fakeStatusAndStart(this, { onStatus: () => void this.statusCalls++ });
     const state = {
       readClaim: (w: string, r: string, z: string | undefined) => {
         this.claimReads++;

@@ -17,6 +17,7 @@ import {
   type StartRequest,
 } from "../../../src/http/failover-service";
 import type { Scope } from "../../../src/runbooks/contracts";
+import { fakeStatusAndStart } from "../support/fake-durable";
 import { exampleTopology } from "../support/topology-fixtures";
 
 const T0 = Date.UTC(2030, 0, 1);
@@ -35,18 +36,7 @@ class World {
 
   client(): DurableClient {
     const fake = {
-      getStatus: (id: string) => {
-        const i = this.instances.get(id);
-        if (i === undefined) return Promise.reject(new Error(`404 No instance ${id}`));
-        return Promise.resolve({ runtimeStatus: i.runtimeStatus, lastUpdatedTime: new Date(i.lastUpdatedTime) });
-      },
-      startNew: (_name: string, options: { instanceId: string }) => {
-        const i = this.instances.get(options.instanceId);
-        if (i?.runtimeStatus === "Running") return Promise.reject(new Error("already running"));
-        this.instances.set(options.instanceId, { runtimeStatus: "Running", lastUpdatedTime: this.now });
-        this.started.push(options.instanceId);
-        return Promise.resolve(options.instanceId);
-      },
+      ...fakeStatusAndStart(this, { onStart: (id) => void this.started.push(id) }),
       raiseEvent: (id: string, name: string) => {
         this.events.push({ id, name });
         return Promise.resolve();
