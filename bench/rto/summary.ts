@@ -288,43 +288,46 @@ function judge(aim: Aim, s: Omit<ScenarioSummary, "aims">, rows: ReadonlyArray<R
         detail: `p95 ${fmtRatio(v)} over ${ratios.length} run(s) (limit ${aim.max})${note}`,
       };
     }
-    case "notEarly": {
-      const early = rows.filter(
+    case "notEarly":
+      return perRun(
+        aim,
+        rows,
         (r) =>
           r.rtoSeconds !== null &&
           r.worldRecoverySeconds !== null &&
           r.rtoSeconds <= r.worldRecoverySeconds - SAMPLE_SECONDS,
+        "verified before the world was whole",
+        (r) => `seed ${r.seed} → verified ${r.rtoSeconds} s, world whole at ${r.worldRecoverySeconds} s`,
       );
-      return {
-        aim,
-        verdict: early.length === 0 ? "PASS" : "MISS",
-        detail:
-          early.length === 0
-            ? `${rows.length}/${rows.length} runs`
-            : `${early.length} run(s) verified before the world was whole: ${early
-                .slice(0, 8)
-                .map((r) => `seed ${r.seed} → verified ${r.rtoSeconds} s, world whole at ${r.worldRecoverySeconds} s`)
-                .join(", ")}${early.length > 8 ? ", …" : ""}`,
-      };
-    }
-    case "failoversPerScope": {
+    case "failoversPerScope":
       // None started is a miss too: the incident must get its failover.
-      const off = rows.filter(
-        (r) => r.failovers === 0 || r.failoversPerScopeMax < (aim.min ?? 0) || r.failoversPerScopeMax > aim.max,
-      );
-      return {
+      return perRun(
         aim,
-        verdict: off.length === 0 ? "PASS" : "MISS",
-        detail:
-          off.length === 0
-            ? `${rows.length}/${rows.length} runs`
-            : `${off.length} run(s) off: ${off
-                .slice(0, 8)
-                .map((r) => `seed ${r.seed} → ${r.failovers} started, at most ${r.failoversPerScopeMax} for one scope`)
-                .join(", ")}${off.length > 8 ? ", …" : ""}`,
-      };
-    }
+        rows,
+        (r) => r.failovers === 0 || r.failoversPerScopeMax < (aim.min ?? 0) || r.failoversPerScopeMax > aim.max,
+        "off",
+        (r) => `seed ${r.seed} → ${r.failovers} started, at most ${r.failoversPerScopeMax} for one scope`,
+      );
   }
+}
+
+/** An aim every run must meet: PASS when no run is off, else MISS naming the first eight that are. */
+function perRun(
+  aim: Aim,
+  rows: ReadonlyArray<RunRow>,
+  isOff: (r: RunRow) => boolean,
+  what: string,
+  describe: (r: RunRow) => string,
+): AimResult {
+  const off = rows.filter(isOff);
+  return {
+    aim,
+    verdict: off.length === 0 ? "PASS" : "MISS",
+    detail:
+      off.length === 0
+        ? `${rows.length}/${rows.length} runs`
+        : `${off.length} run(s) ${what}: ${off.slice(0, 8).map(describe).join(", ")}${off.length > 8 ? ", …" : ""}`,
+  };
 }
 
 export function fmtSeconds(v: number | undefined): string {
