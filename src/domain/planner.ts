@@ -563,6 +563,13 @@ function planInference(ctx: Context, workload: Workload): Outcome {
     if (got < need - EPS) throw new CutoverError("INTERNAL", `planner: ${m.key} reached ${got} of ${need} GPUs`);
   }
   const changes = allSlots.filter((s) => s.planned > s.current);
+  // What a change must cover if it fails: its GPUs less the region's overshoot (the need rounded up to whole nodes).
+  // At least one GPU: a failed change always has a way forward (the executor does not judge a change unneeded).
+  const deficitIfFailed = (s: Slot): number => {
+    const m = members.find((x) => x.key === s.region);
+    const overshoot = m === undefined ? 0 : Math.max(0, healthyGpus(m.slots) - Math.ceil(loadOf(m.key) - EPS));
+    return Math.max(1, (s.planned - s.current) * s.gpus - overshoot);
+  };
   const pools: PoolChange[] = changes.map((s) => ({
     region: s.region,
     pool: s.pool.name,
@@ -571,7 +578,7 @@ function planInference(ctx: Context, workload: Workload): Outcome {
     cluster: clusterOf(s),
     from: s.current,
     to: s.planned,
-    fallbacks: fallbacksFor(ctx, s, allSlots, members, drained),
+    fallbacks: fallbacksFor(ctx, s, deficitIfFailed(s), allSlots, members, drained),
   }));
 
   // Traffic.
@@ -738,12 +745,15 @@ function shiftWeights(set: ReadonlyArray<Member>, demand: number): ShiftResult {
 /**
  * Ordered alternatives for one pool change if it cannot allocate: pools of the workload in the same zone whose SKU
  * is a matrix fallback of this one (matrix order), then pools in the region's other healthy zones, then pools in
- * other eligible regions (which needs a traffic shift). Each carries the set-to count covering the same GPUs, capped
- * at its max and at the vCPU quota left after the plan (the failed change's own vCPUs count as freed).
+ * other eligible regions (which needs a traffic shift). Each carries the set-to count covering `deficitGpus` (what the
+ * region would lack if the change failed: its GPUs less the plan's overshoot of the need, so a 4-GPU node asked for
+ * 2 missing GPUs falls back to 2 GPUs, not 4), capped at its max and at the vCPU quota left after the plan (the failed
+ * change's own vCPUs count as freed).
  */
 function fallbacksFor(
   ctx: Context,
   change: Slot,
+  deficitGpus: number,
   slots: ReadonlyArray<Slot>,
   members: ReadonlyArray<Member>,
   drained: ReadonlySet<string>,
@@ -754,7 +764,6 @@ function fallbacksFor(
     const i = fallbackSkus.indexOf(vmSize);
     return i < 0 ? fallbackSkus.length + 1 : i + 1;
   };
-  const addedGpus = (change.planned - change.current) * change.gpus;
   const ranked: Array<{ slot: Slot; tier: number; why: string }> = [];
   for (const slot of slots) {
     if (slot === change || slot.down !== undefined || slot.blocked !== undefined) continue;
@@ -777,7 +786,7 @@ function fallbacksFor(
   );
   const out: PoolCandidate[] = [];
   for (const { slot, why } of ranked) {
-    let to = Math.min(slot.pool.max, slot.planned + Math.ceil(addedGpus / slot.gpus));
+    let to = Math.min(slot.pool.max, slot.planned + Math.ceil(deficitGpus / slot.gpus));
     const left = ctx.quota.get(slot.quotaKey);
     if (left !== undefined) {
       const freed = slot.quotaKey === change.quotaKey ? (change.planned - change.current) * change.vcpus : 0;

@@ -158,7 +158,22 @@ function inferenceViolations(view: View, input: PlanInput, workload: Workload, p
     if (!plan.steps.some((s) => s.id === `scale:${p.region}/${p.pool}` && s.kind === "scale"))
       v.push(`no scale step for ${p.region}/${p.pool}`);
     if (!plan.steps.some((s) => s.id === `warm:${p.region}`)) v.push(`no warm step for ${p.region}`);
+    // What the region would lack if this change failed: its GPUs less the region's overshoot of its load.
+    const gpusOf = (vmSize: string): number => matrix.skus[vmSize]?.gpus ?? 1;
+    const regionGpus = (workload.regions[p.region]?.gpuPools ?? []).reduce((sum, x) => {
+      if (view.zoneDown(p.region, x.zone)) return sum;
+      const count = changed.get(`${p.region}/${x.name}`)?.to ?? view.live(workload.name, p.region, x.name, x.current);
+      return sum + count * gpusOf(x.vmSize);
+    }, 0);
+    const overshoot = Math.max(0, regionGpus - Math.ceil(load(p.region) - EPS));
+    // (At least one GPU: a fallback always adds something.)
+    const deficit = Math.max(1, (p.to - p.from) * gpusOf(p.vmSize) - overshoot);
     for (const c of p.fallbacks) {
+      const added = (c.to - c.from) * gpusOf(c.vmSize);
+      if (added - gpusOf(c.vmSize) >= deficit - EPS)
+        v.push(
+          `fallback ${c.region}/${c.pool} adds ${added} GPUs where ${p.region}/${p.pool} failing would leave ${deficit} missing (more than one node too many)`,
+        );
       const cp = workload.regions[c.region]?.gpuPools.find((x) => x.name === c.pool);
       if (cp === undefined) v.push(`fallback ${c.region}/${c.pool} is not declared`);
       else if (c.to > cp.max) v.push(`fallback ${c.region}/${c.pool}: to ${c.to} exceeds max ${cp.max}`);

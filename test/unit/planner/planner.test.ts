@@ -539,6 +539,27 @@ describe("pools, fallbacks and quotas", () => {
     expect(chat.pools.flatMap((p) => p.fallbacks.map((f) => f.pool))).not.toContain("h100z3");
   });
 
+  it("sizes each fallback to what the region would lack if the change failed, not to the change's own GPUs", () => {
+    // capacity-crunch: eastus2 zone 1 is down and zone 2 runs 2 of the 4 GPUs eastus2 needs. The planner's choice is
+    // one 4-GPU node in zone 3 (2 GPUs more than needed); should it fail, 2 GPUs are missing, so each fallback adds 2
+    // GPUs (two 1-GPU nodes), not 4.
+    const input: PlanInput = {
+      topology: exampleTopology(),
+      scope: { region: "eastus2", zone: "1" },
+      workload: "chat",
+      capacity: { pools: { "chat/eastus2/a100z2": 2 } },
+    };
+    const chat = ok(plan(input), "chat");
+    expect(poolsOf(chat)).toEqual(["eastus2/a100x4z3 0->1"]);
+    expect(chat.pools[0]?.fallbacks.map((f) => [`${f.region}/${f.pool}`, f.from, f.to])).toEqual([
+      ["eastus2/a100z2", 2, 4],
+      ["westus3/a100z1", 2, 4],
+      ["westus3/a100z2", 2, 4],
+      ["westus3/h100z3", 0, 2],
+    ]);
+    expect(planViolations(input, plan(input))).toEqual([]);
+  });
+
   it("keeps within the free vCPU quota of each family", () => {
     const topology = exampleFrom((r) => (r.capabilityMatrix.quotas.westus3.standardNCADSA100v4Family = 24));
     const chat = ok(plan({ topology, scope: { region: "eastus2" }, workload: "chat" }), "chat");
