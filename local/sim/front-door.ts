@@ -66,7 +66,13 @@ export interface FrontDoorHost {
   propagationFactor(): number;
   onProbe(fd: FrontDoorModel, pop: Pop, origin: OriginConfig, outcome: ProbeOutcome): void;
   onHealthChanged(fd: FrontDoorModel, pop: Pop, origin: OriginConfig, healthy: boolean): void;
-  onPropagated(fd: FrontDoorModel, version: number, armCompletedAt: number, finishedAt: number): void;
+  onPropagated(
+    fd: FrontDoorModel,
+    version: number,
+    requestedAt: number,
+    armCompletedAt: number,
+    finishedAt: number,
+  ): void;
 }
 
 interface OriginProbeState {
@@ -217,7 +223,7 @@ export class FrontDoorModel {
               version,
               seconds: Math.round((at - armAt) / 1000),
             });
-            this.host.onPropagated(this, version, armAt, at);
+            this.host.onPropagated(this, version, now, armAt, at);
           }
         },
         `frontdoor ${this.name} propagate v${version} ${pop.name}`,

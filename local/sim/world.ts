@@ -104,6 +104,8 @@ export interface SampledWaits {
   readonly propagations: Array<{
     frontDoor: string;
     version: number;
+    /** When the change was accepted through ARM. */
+    requestedAt: number;
     armCompletedAt: number;
     finishedAt: number;
     seconds: number;
@@ -353,10 +355,11 @@ export class World {
           propagationFactor: () => this.propagationFactor(),
           onProbe: (m, pop, o, r) => this.recordProbeLog(m, pop, o, r),
           onHealthChanged: (m, pop, o, healthy) => this.onOriginHealth(m, pop, o, healthy),
-          onPropagated: (m, version, armAt, at) =>
+          onPropagated: (m, version, requestedAt, armAt, at) =>
             this.waits.propagations.push({
               frontDoor: m.name,
               version,
+              requestedAt,
               armCompletedAt: armAt,
               finishedAt: at,
               seconds: (at - armAt) / 1000,

@@ -94,7 +94,8 @@ const SAME_INSTANT_MS = 1000;
  * from the earliest signal the world delivered in this run (`detectedAt`: the first alert webhook, or the first probe
  * that saw it), asks for capacity at once, and still waits for the GPU nodes
  * (the longest provisioning the world sampled for this workload's pools after the fault; `poolsOf` leaves out pools
- * that served nothing, such as a hedge that lost the race), for any model load it sampled,
+ * that served nothing, such as a hedge that lost the race), for any model load it sampled, for Front Door to route to
+ * a target that became healthy only now (its probes, or the drain's propagation when the target is left alone),
  * and for Front Door's own probes to drop the failed origin (the slowest POP; counted from the detection when Front
  * Door could not see the fault itself and had to be told by a drain). Null when the workload needed none
  * of these (nothing to bound) or is a training workload (no serving path).
@@ -118,6 +119,13 @@ export function lowerBoundSeconds(
      * origin's gate cache): a perfect controller drains through the same contract and waits for it too. 0 if unknown.
      */
     readonly drainSeenSeconds?: number;
+    /**
+     * Seconds, in this run, from the Front Door change that drained the failed origin to its global propagation, when
+     * that change leaves a target as the group's only enabled origin: from then on Front Door routes every request to
+     * it whether or not its probes have marked it healthy, so the target's wait is the earlier of the two. Undefined
+     * when it does not apply.
+     */
+    readonly propagationSeconds?: number;
   },
 ): number | null {
   const fault = waits.faults.find((f) => f.at >= options.faultAt - 1) ?? waits.faults[0];
@@ -146,11 +154,15 @@ export function lowerBoundSeconds(
       ? (p.unhealthyAt - fault.at) / 1000
       : detect + (options.drainSeenSeconds ?? 0) + p.seconds,
   );
+  const ready =
+    detect + (provisioning.length > 0 ? Math.max(...provisioning) : 0) + (loads.length > 0 ? Math.max(...loads) : 0);
+  // The target serves once Front Door routes to it: its probes mark it healthy, or (a lone enabled origin) the drain
+  // has propagated, a change a perfect controller makes at the detection.
+  const healthy = ready + (options.targetHealthySeconds ?? 0);
   const capacity =
-    detect +
-    (provisioning.length > 0 ? Math.max(...provisioning) : 0) +
-    (loads.length > 0 ? Math.max(...loads) : 0) +
-    (options.targetHealthySeconds ?? 0);
+    options.propagationSeconds === undefined
+      ? healthy
+      : Math.min(healthy, Math.max(ready, detect + options.propagationSeconds));
   const traffic = probes.length > 0 ? Math.max(...probes) : 0;
   const bound = Math.max(detect, capacity, traffic);
   return Math.round(bound * 10) / 10;

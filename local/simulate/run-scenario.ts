@@ -11,6 +11,7 @@ import type { LoadedScenario, Scenario } from "../sim/scenario";
 import type { FailoverReport, FailoverStatus, Outcome } from "../../src/runbooks/contracts";
 import { ORCHESTRATIONS } from "../../src/runbooks/contracts";
 import type { ResumeTrainingResult } from "../../src/runbooks/training-contracts";
+import type { WorkloadPlan } from "../../src/domain/plan";
 import {
   breakerEntityStateSchema,
   HEALTH_ORCHESTRATIONS,
@@ -424,6 +425,29 @@ export async function drive(
     probeSeconds: secondsAfter(firstOpening),
   };
   const failbacks = await failbackInstances(simulation);
+  // The drain's Front Door change, when it leaves one of the plan's targets as the group's only enabled origin (every
+  // origin of the simulated group is the topology's, enabled at the start): its sampled request-to-propagated time.
+  const reportPlan = report?.plan as WorkloadPlan | undefined;
+  const aloneAfter = (() => {
+    if (topologyWorkload === undefined || reportPlan?.traffic === undefined) return false;
+    const drainedOrigins = new Set(reportPlan.traffic.drain.map((d) => d.origin));
+    const enabled = Object.values(topologyWorkload.regions)
+      .map((e) => e.origin)
+      .filter((o): o is string => o !== undefined && !drainedOrigins.has(o));
+    const targets = new Set(reportPlan.targets.map((t) => topologyWorkload.regions[t.region]?.origin));
+    return enabled.length === 1 && targets.has(enabled[0]);
+  })();
+  const fdStep = report?.steps.find((x) => x.kind === "frontdoor");
+  const fdChange =
+    !aloneAfter || fdStep?.start === undefined
+      ? undefined
+      : waits.propagations
+          .filter(
+            (p) =>
+              p.frontDoor === reportPlan?.traffic?.frontDoor && p.requestedAt >= Date.parse(fdStep.start ?? "") - 1000,
+          )
+          .sort((a, b) => a.requestedAt - b.requestedAt)[0];
+  const drainPropagation = fdChange === undefined ? undefined : (fdChange.finishedAt - fdChange.requestedAt) / 1000;
   const lowerBound =
     topologyWorkload === undefined || topologyWorkload.kind === "training"
       ? null
@@ -449,6 +473,7 @@ export async function drive(
           ...(drainSeen === undefined || drainedAt === undefined
             ? {}
             : { drainSeenSeconds: (drainSeen.at - drainedAt) / 1000 }),
+          ...(drainPropagation === undefined ? {} : { propagationSeconds: drainPropagation }),
         });
   const rto =
     report?.verifiedAt === undefined ? null : Math.round((Date.parse(report.verifiedAt) - faultAt) / 100) / 10;

@@ -155,6 +155,11 @@ export function createFailoverActivities(ports: FailoverPorts): Record<string, H
       tasks.push(
         ports.frontDoor.listOrigins(subscriptionId, frontDoor).then(
           (origins) => {
+            const declared = new Set(Object.values(workload.regions).map((e) => e.origin));
+            snapshot.otherOrigins = origins
+              .filter((o) => !declared.has(o.name))
+              .map((o) => ({ origin: o.name, enabledState: o.enabledState }))
+              .sort((a, b) => a.origin.localeCompare(b.origin));
             for (const [region, entry] of Object.entries(workload.regions)) {
               const o = origins.find((x) => x.name === entry.origin);
               if (o === undefined) {

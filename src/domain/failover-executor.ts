@@ -104,6 +104,13 @@ export interface ExecutorOptions {
    */
   readonly verifyStableSeconds?: number;
   /**
+   * The hold of `verifyStableSeconds` ends early once the plan's Front Door change has propagated (its `propagate`
+   * step is done) when that change leaves the verified targets as the only enabled origins of one origin group:
+   * Front Door then routes every request to them whatever its probes think (when every origin of a group is
+   * unhealthy it routes across all enabled ones), so nothing is left to wait for.
+   */
+  readonly verifyHoldEndsWhenPropagated?: boolean;
+  /**
    * Hedged allocation: once a scale attempt has been provisioning this long without finishing, ask the first
    * same-region fallback candidate in parallel (only a candidate whose count fits the quota beside the attempt). The
    * first to finish wins; the other is scaled back to its count before the failover by a `release` step. Undefined: no
@@ -648,10 +655,19 @@ export function applyResult(state: ExecutorState, action: ExecAction, result: Ex
       const stableMs = (state.options.verifyStableSeconds ?? 0) * 1000;
       if (result.kind === "done" && stableMs > 0) {
         step.stableSince ??= now;
+        const propagated =
+          state.options.verifyHoldEndsWhenPropagated === true &&
+          state.steps.some((x) => x.kind === "propagate" && x.status === "done");
         if (now - step.stableSince < stableMs) {
-          step.detail = `${result.detail ?? "verified"}; holding ${Math.round((stableMs - (now - step.stableSince)) / 1000)}s more until Front Door's probes mark the targets healthy`;
-          step.nextAt = Math.min(step.stableSince + stableMs, now + poll);
-          return;
+          if (!propagated) {
+            step.detail = `${result.detail ?? "verified"}; holding ${Math.round((stableMs - (now - step.stableSince)) / 1000)}s more until Front Door's probes mark the targets healthy`;
+            step.nextAt = Math.min(step.stableSince + stableMs, now + poll);
+            return;
+          }
+          result = {
+            kind: "done",
+            detail: `${result.detail ?? "verified"}; Front Door's change has propagated and leaves only the targets enabled: every request goes to them`,
+          };
         }
       }
       if (result.kind !== "done") delete step.stableSince;

@@ -46,6 +46,8 @@ export const snapshotSchema = z.object({
       deploymentStatus: z.string().optional(),
     }),
   ),
+  /** Origins of the same origin group (backend pool) that the topology does not declare, as Front Door lists them. */
+  otherOrigins: z.array(z.object({ origin: z.string(), enabledState: z.enum(["Enabled", "Disabled"]) })).optional(),
   gates: z.array(z.object({ region: z.string(), state: z.enum(["open", "drained"]) })),
   endpoints: z.array(
     z.object({

@@ -173,6 +173,27 @@ function originPatches(
   return patches;
 }
 
+/**
+ * Whether the plan's Front Door change leaves exactly one enabled origin in the group and that origin is a target:
+ * then, once the change has propagated, Front Door routes every request to it whether or not its probes have marked
+ * it healthy yet (a group whose origins are all unhealthy is served across all enabled ones). False when the
+ * snapshot could not list the group (an origin it did not see could still be enabled).
+ */
+export function onlyTargetEnabledAfter(plan: WorkloadPlan, snapshot: Snapshot): boolean {
+  const traffic = plan.traffic;
+  if (traffic === undefined || snapshot.otherOrigins === undefined) return false;
+  const state = new Map<string, "Enabled" | "Disabled">();
+  for (const o of snapshot.origins) state.set(o.origin, o.enabledState);
+  for (const o of snapshot.otherOrigins) state.set(o.origin, o.enabledState);
+  for (const d of traffic.drain) state.set(d.origin, "Disabled");
+  for (const t of traffic.take) state.set(t.origin, "Enabled");
+  const enabled = [...state].filter(([, s]) => s === "Enabled").map(([o]) => o);
+  const targets = new Set(
+    traffic.take.filter((t) => plan.targets.some((x) => x.region === t.region)).map((t) => t.origin),
+  );
+  return enabled.length === 1 && targets.has(enabled[0] ?? "");
+}
+
 /** The activity call for one executor action. */
 function taskFor(context: OrchestrationContext, ctx: RunContext, action: ExecAction): Task {
   const { workload, topology } = ctx;
@@ -511,6 +532,7 @@ export const failoverWorkloadOrchestrator: OrchestrationHandler = function* (con
         plan.targets.some((t) => snapshot.endpoints.find((e) => e.region === t.region)?.status !== 200)
           ? probe.intervalSeconds * probe.successfulSamplesRequired
           : 0,
+      verifyHoldEndsWhenPropagated: onlyTargetEnabledAfter(plan, snapshot),
     },
     approvedAt,
   );

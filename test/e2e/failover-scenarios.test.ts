@@ -65,6 +65,31 @@ describe("shipped scenarios, end to end", () => {
     });
   }, 300_000);
 
+  it("region-outage-cold-target, a run where the drain propagates before westus3 is warm: verified once warm, no hold for Front Door's probes", async () => {
+    // Seed 20: Front Door's change (eastus2 disabled) has propagated everywhere by 495 s, the model is warm at 675 s.
+    // westus3 is then the group's only enabled origin, so every POP sends it every request whether or not its probes
+    // have marked it healthy yet: holding verification for their 3 × 30 s success samples would only add 90 s.
+    await runAndInspect(
+      shipped("region-outage-cold-target"),
+      (report) => {
+        expect(report.outcome).toBe("succeeded");
+        const step = (id: string) => report.steps.find((x) => x.id === id);
+        const propagated = step("propagate:afd-chat")?.end;
+        const warm = step("warm:westus3")?.end;
+        expect(propagated).not.toBeNull();
+        expect(warm).not.toBeNull();
+        expect(propagated!).toBeLessThan(warm!);
+        expect(step("verify")?.detail).toMatch(/has propagated and leaves only the targets enabled/);
+        expect(step("verify")!.end! - warm!).toBeLessThan(30);
+        expect(report.rtoSeconds).toBe(step("verify")?.end);
+        // The world agrees (runAndInspect also checks it was whole at the first sample after the verified time).
+        expect(report.worldRecoverySeconds).not.toBeNull();
+        expect(report.rtoSeconds!).toBeGreaterThanOrEqual(report.worldRecoverySeconds! - 5);
+      },
+      { seed: 20 },
+    );
+  }, 300_000);
+
   it("stale-model: westus3 serves a stale version; traffic moves to eastus2", async () => {
     await runAndInspect(shipped("stale-model"), (report, s) => {
       expect(report.outcome).toBe("succeeded");
@@ -82,7 +107,8 @@ describe("shipped scenarios, end to end", () => {
       const failover = report.reports[0]!;
       expect(scaleAttempts(failover)).toEqual(["eastus2/a100x4z3: ZonalAllocationFailed"]);
       const pools = s.sim.world.snapshot().pools;
-      expect(pools.find((p) => p.key === "rg-chat-eastus2/aks-chat-eastus2/a100z2")).toMatchObject({ servingNodes: 6 });
+      // eastus2 needs 4 GPUs and zone 2 held 2: the fallback adds the 2 missing, not the failed 4-GPU node's 4.
+      expect(pools.find((p) => p.key === "rg-chat-eastus2/aks-chat-eastus2/a100z2")).toMatchObject({ servingNodes: 4 });
       expect(pools.find((p) => p.key === "rg-chat-eastus2/aks-chat-eastus2/a100x4z3")).toMatchObject({
         servingNodes: 0,
       });
@@ -101,7 +127,7 @@ describe("shipped scenarios, end to end", () => {
       const provisioning = at("pool-operation-succeeded", "a100z2")! - primaryStarted!;
       expect(report.rtoSeconds).toBeLessThan(primaryFailed! + provisioning);
       const truth = s.sim.world.groundTruth("chat");
-      expect(truth.regions["eastus2"]?.readyGpus).toBe(6);
+      expect(truth.regions["eastus2"]?.readyGpus).toBe(4);
       expect(truth.servedWithinSlo).toBeGreaterThanOrEqual(0.99);
     });
   }, 300_000);

@@ -87,6 +87,19 @@ describe("lowerBoundSeconds", () => {
       probeWindows: [window("iad", 60, 100)],
     });
     expect(lowerBoundSeconds(w, { ...base, detectedAt: s(80), targetHealthySeconds: 35 })).toBe(20 + 520 + 230 + 35);
+    // The target left as the group's only enabled origin: Front Door routes to it once the drain has propagated.
+    // Propagated before the target was ready: no wait for its probes at all.
+    expect(
+      lowerBoundSeconds(w, { ...base, detectedAt: s(80), targetHealthySeconds: 35, propagationSeconds: 600 }),
+    ).toBe(20 + 520 + 230);
+    // Propagated 15 s after the target was ready (detection + 785 s): that is the wait.
+    expect(
+      lowerBoundSeconds(w, { ...base, detectedAt: s(80), targetHealthySeconds: 35, propagationSeconds: 785 }),
+    ).toBe(20 + 785);
+    // Propagated later than the probes mark the target healthy: the probes decide.
+    expect(
+      lowerBoundSeconds(w, { ...base, detectedAt: s(80), targetHealthySeconds: 35, propagationSeconds: 1200 }),
+    ).toBe(20 + 520 + 230 + 35);
   });
 
   it("without a signal, detection is when the world made the fault detectable", () => {

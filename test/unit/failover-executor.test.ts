@@ -321,6 +321,30 @@ describe("failover executor: verification of a cold target", () => {
     }
     expect(stepById(state, "verify")?.endedAt).toBe(now + 20_000 + 60_000);
   });
+
+  it("ends the hold once the Front Door change has propagated when the targets are left the only enabled origins", () => {
+    const run = (alone: boolean, propagated: boolean) => {
+      const state = createExecutor(
+        regionPlan(),
+        { ...options, verifyStableSeconds: 60, verifyHoldEndsWhenPropagated: alone },
+        T0,
+      );
+      for (const s of state.steps)
+        if (s.id !== "verify") Object.assign(s, { status: "done", startedAt: T0, endedAt: T0 });
+      const propagate = state.steps.find((s) => s.kind === "propagate");
+      expect(propagate).toBeDefined();
+      if (!propagated) Object.assign(propagate!, { status: "running", endedAt: undefined });
+      const now = T0 + 100_000;
+      const v = dueActions(state, now).find((a) => a.call === "verifyCutover")!;
+      applyResult(state, v, { kind: "done", detail: "westus3: 8 GPUs" }, now);
+      return stepById(state, "verify");
+    };
+    expect(run(true, true)).toMatchObject({ status: "done", endedAt: T0 + 100_000 });
+    expect(run(true, true)?.detail).toMatch(/has propagated and leaves only the targets enabled/);
+    // Still propagating, or other origins stay enabled: Front Door's probes decide, so the hold stays.
+    expect(run(true, false)).toMatchObject({ status: "running" });
+    expect(run(false, true)).toMatchObject({ status: "running" });
+  });
 });
 
 describe("failover executor: hedged allocation", () => {
