@@ -743,7 +743,8 @@ export class ArmHandlers {
         resourceid: rid,
         value: names.map((n) => {
           const def = this.world.metrics.definition(namespace, n)!;
-          const series = this.world.metrics.query(rid, def.name, start, end, intervalMs, aggs, filters);
+          // Only what Azure Monitor has ingested by now (each grain's point is available a sampled 20–60 s after it ends).
+          const series = this.world.metrics.query(rid, def.name, start, end, intervalMs, aggs, filters, this.now);
           return {
             id: `${rid}/providers/Microsoft.Insights/metrics/${def.name}`,
             type: "Microsoft.Insights/metrics",

@@ -8,6 +8,8 @@ export type Aggregation = "average" | "minimum" | "maximum" | "total" | "count";
 export interface MetricPoint {
   readonly at: number;
   readonly value: number;
+  /** When the point can be read through the metrics API (Azure: platform metrics are available "in under a minute"). */
+  readonly visibleAt: number;
 }
 
 export interface MetricDefinition {
@@ -84,19 +86,27 @@ export class MetricStore {
     return [...this.definitions.values()].filter((d) => d.namespace.toLowerCase() === namespace.toLowerCase());
   }
 
-  record(resourceId: string, metric: string, dims: Readonly<Record<string, string>>, at: number, value: number): void {
+  record(
+    resourceId: string,
+    metric: string,
+    dims: Readonly<Record<string, string>>,
+    at: number,
+    value: number,
+    visibleAt = at,
+  ): void {
     const key = `${resourceId.toLowerCase()}|${metric.toLowerCase()}|${JSON.stringify(Object.entries(dims).sort())}`;
     let s = this.series.get(key);
     if (s === undefined) {
       s = { resourceId, metric, dims, points: [] };
       this.series.set(key, s);
     }
-    s.points.push({ at, value });
+    s.points.push({ at, value, visibleAt });
   }
 
   /**
    * Points of every series of `metric` on `resourceId` in [start, end), bucketed by `intervalMs`. Dimensions that
    * are split (`*`) stay separate; others are merged (point values combined per bucket with the aggregation).
+   * With `asOf`, only points already available then (`visibleAt`) count, as the metrics API answers at that time.
    */
   query(
     resourceId: string,
@@ -106,6 +116,7 @@ export class MetricStore {
     intervalMs: number,
     aggregations: ReadonlyArray<Aggregation>,
     filters: ReadonlyArray<DimensionFilter>,
+    asOf?: number,
   ): SeriesResult[] {
     const matching = [...this.series.values()].filter(
       (s) =>
@@ -130,7 +141,9 @@ export class MetricStore {
       for (let b = start; b < end; b += intervalMs) {
         // Points of the same minute from different merged series are summed for totals, averaged otherwise.
         const values = g.members.flatMap((s) =>
-          s.points.filter((p) => p.at >= b && p.at < b + intervalMs).map((p) => p.value),
+          s.points
+            .filter((p) => p.at >= b && p.at < b + intervalMs && (asOf === undefined || p.visibleAt <= asOf))
+            .map((p) => p.value),
         );
         const point: { at: number } & Partial<Record<Aggregation, number>> = { at: b };
         for (const a of aggregations) {

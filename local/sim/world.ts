@@ -1398,7 +1398,7 @@ export class World {
     const stamp = at - this.grainMs;
     const availability = this.rng.stream("metric-availability").triangular(this.sim.metricAvailability) * 1000;
     const emit = (resourceId: string, metric: string, dims: Record<string, string>, value: number): void => {
-      this.metrics.record(resourceId, metric, dims, stamp, value);
+      this.metrics.record(resourceId, metric, dims, stamp, value, at + availability);
       this.logRows.push({
         table: "AzureMetrics",
         visibleAt: at + availability + 180_000,
