@@ -47,6 +47,32 @@ describe("metrics:getBatch through MetricsClient", () => {
     expect(req.query["metricnamespace"]).toBe("Microsoft.ContainerService/managedClusters");
   });
 
+  it("serves a grain's point only once Azure Monitor has it (20–60 s after the grain ends), never at once", async () => {
+    sim = await startExample("zone-outage");
+    const metrics = new MetricsClient(sim.metricsEndpoint, sim.credential, sim.clientOptions);
+    const cluster = `/subscriptions/${sim.subscriptionId}/resourceGroups/${CHAT_EUS2.rg}/providers/Microsoft.ContainerService/managedClusters/${CHAT_EUS2.cluster}`;
+    const firstGrain = async (): Promise<number | undefined> => {
+      const [result] = await metrics.queryResources(
+        [cluster],
+        ["gpu_ready_nodes"],
+        "Microsoft.ContainerService/managedClusters",
+        {
+          startTime: new Date(sim!.world.startedAt),
+          endTime: new Date(sim!.world.startedAt + 60_000),
+          interval: "PT1M",
+          aggregation: "Minimum",
+          filter: "zone eq '1'",
+        },
+      );
+      return result!.metrics[0]!.timeseries[0]?.data?.[0]?.minimum;
+    };
+    // The first grain ends at 60 s: 10 s later it is not available yet; 60 s after its end it is.
+    await sim.advance(70_000, { stepMs: 10_000 });
+    expect(await firstGrain()).toBeUndefined();
+    await sim.advance(50_000, { stepMs: 10_000 });
+    expect(await firstGrain()).toBe(4);
+  });
+
   it("origin health drops for the failed region only; an unknown metric is a 400 naming the valid ones", async () => {
     // eastus2 down at 120 s while westus3 holds only half the GPUs: some requests fail (5xx) until it scales.
     sim = await startInline({ faults: [{ id: "eus2-down", kind: "region-down", region: "eastus2", at: 120 }] });
