@@ -53,6 +53,8 @@ export interface ProbeRoundResult {
   readonly evidence: ReadonlyMap<string, Evidence[]>;
   /** Zone breaker key → timestamp of the metric point its GPU evidence came from. */
   readonly gpuMetricAt: ReadonlyMap<string, number>;
+  /** Zone breaker keys whose zone has a GPU pool still changing (scaling): judged once it has settled. */
+  readonly gpuUnsettled: ReadonlySet<string>;
   readonly probes: number;
   readonly skipped: number;
   /** Answers that were no evidence (`cold`, `no-capacity`, `loading`). */
@@ -93,6 +95,7 @@ export async function probeRound(
   const expired = (): boolean => clock() - began > options.deadlineMs;
   const evidence = new Map<string, Evidence[]>();
   const gpuMetricAt = new Map<string, number>();
+  const gpuUnsettled = new Set<string>();
   const problems: string[] = [];
   const add = (key: string, e: Evidence): void => {
     const list = evidence.get(key) ?? [];
@@ -167,6 +170,7 @@ export async function probeRound(
           }
           const expected = new Map<Zone, number>();
           const unknown = new Set<Zone>();
+          const scaling = new Set<Zone>();
           await Promise.all(
             entry.gpuPools.map(async (pool) => {
               const cluster = entry.cluster as { resourceGroup: string; name: string };
@@ -178,7 +182,10 @@ export async function probeRound(
                   pool: pool.name,
                 });
                 // A pool that is scaling has not settled: its zone is judged once it has.
-                if (obs.provisioningState !== "Succeeded") unknown.add(pool.zone);
+                if (obs.provisioningState !== "Succeeded") {
+                  unknown.add(pool.zone);
+                  scaling.add(pool.zone);
+                }
                 expected.set(pool.zone, (expected.get(pool.zone) ?? 0) + obs.count);
               } catch (error) {
                 unknown.add(pool.zone);
@@ -188,6 +195,7 @@ export async function probeRound(
           );
           for (const b of zones) {
             const zone = b.scope.zone as Zone;
+            if (scaling.has(zone)) gpuUnsettled.add(b.key);
             if (unknown.has(zone)) continue;
             const ready = entry.gpuPools
               .filter((p) => p.zone === zone)
@@ -207,5 +215,5 @@ export async function probeRound(
       expired,
     );
   }
-  return { at, evidence, gpuMetricAt, probes, skipped, idle, problems };
+  return { at, evidence, gpuMetricAt, gpuUnsettled, probes, skipped, idle, problems };
 }

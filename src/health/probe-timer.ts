@@ -214,13 +214,15 @@ export async function probeHealthHandler(_timer: Timer, context: InvocationConte
     if (evidence.some((e) => e.source !== "alert" && e.outcome !== "success")) suspect.add(b.key);
     else suspect.delete(b.key);
     const known = states.get(b.key);
-    if (evidence.length === 0 && (known === undefined || known.breaker.state === "closed")) return;
+    const unsettled = round.gpuUnsettled.has(b.key);
+    if (evidence.length === 0 && !unsettled && (known === undefined || known.breaker.state === "closed")) return;
     const gpuMetricAt = round.gpuMetricAt.get(b.key);
     const input: RecordInput = {
       now: at,
       config: b.kind === "zone" ? rt.health.zoneBreaker : rt.health.regionBreaker,
       evidence,
       ...(gpuMetricAt === undefined ? {} : { gpuMetricAt }),
+      ...(unsettled ? { gpuUnsettledAt: at } : {}),
     };
     try {
       await client.signalEntity(new df.EntityId(ENTITIES.breaker, b.key), BREAKER_OPERATIONS.record, input);

@@ -101,10 +101,18 @@ export function applyRecord(
   const input = parsed.data;
   const config = parseBreakerConfig(input.config);
   let entity = previous ?? createBreakerEntity(workload, scope, input.now, config, input.config);
+  // A zone whose pools changed (scaling, or a new expected count) is judged only on metric points that start after
+  // the change: Monitor's points lag by a minute or more, and one from before would count nodes not yet there.
+  const gpuIn = input.evidence.filter((e) => e.source === "gpu");
+  const expectedNow = gpuIn.length > 0 ? gpuIn[gpuIn.length - 1]?.expectedNodes : undefined;
+  let gpuChangedAt = entity.gpuChangedAt;
+  if (input.gpuUnsettledAt !== undefined) gpuChangedAt = Math.max(gpuChangedAt ?? 0, input.gpuUnsettledAt);
+  if (expectedNow !== undefined && entity.gpuExpectedNodes !== undefined && expectedNow !== entity.gpuExpectedNodes)
+    gpuChangedAt = Math.max(gpuChangedAt ?? 0, input.now);
   const staleGpu =
     input.gpuMetricAt !== undefined &&
-    entity.lastGpuMetricAt !== undefined &&
-    input.gpuMetricAt <= entity.lastGpuMetricAt;
+    ((entity.lastGpuMetricAt !== undefined && input.gpuMetricAt <= entity.lastGpuMetricAt) ||
+      (gpuChangedAt !== undefined && input.gpuMetricAt < gpuChangedAt));
   const evidence = input.evidence
     .filter((e) => !(e.source === "gpu" && staleGpu))
     .map((e, i) => ({ e, i }))
@@ -176,6 +184,8 @@ export function applyRecord(
     ...(input.gpuMetricAt !== undefined && !staleGpu && evidence.some((e) => e.source === "gpu")
       ? { lastGpuMetricAt: input.gpuMetricAt }
       : {}),
+    ...(expectedNow === undefined ? {} : { gpuExpectedNodes: expectedNow }),
+    ...(gpuChangedAt === undefined ? {} : { gpuChangedAt }),
   };
   return { state: entity, transitions };
 }

@@ -67,6 +67,12 @@ export const recordInputSchema = z.strictObject({
    * already seen is dropped, so that polling a 1-minute metric every 10 s does not count one point six times.
    */
   gpuMetricAt: ms.optional(),
+  /**
+   * The round found a GPU pool of this zone changing (scaling) at this time. Monitor serves a minute's point 20–60 s
+   * after it ends, so a point that starts before the zone settled describes the zone before the change (nodes not yet
+   * counted) and is dropped as GPU evidence; a change of the expected node count does the same.
+   */
+  gpuUnsettledAt: ms.optional(),
 });
 export type RecordInput = Omit<z.input<typeof recordInputSchema>, "config"> & { readonly config: BreakerConfigInput };
 
@@ -116,6 +122,9 @@ export const breakerEntityStateSchema = z.strictObject({
   /** Recent evidence, oldest first (bounded): what a failback's step gate judges. */
   recent: z.array(evidenceSchema),
   lastGpuMetricAt: ms.optional(),
+  /** Nodes the latest GPU evidence expected in the zone, and when the zone last changed (scaling or a new count). */
+  gpuExpectedNodes: z.number().int().min(0).optional(),
+  gpuChangedAt: ms.optional(),
   /** The configuration last applied (for the API view). */
   config: z.record(z.string(), z.unknown()),
   updatedAt: ms,

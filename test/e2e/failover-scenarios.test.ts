@@ -66,13 +66,16 @@ describe("shipped scenarios, end to end", () => {
   }, 300_000);
 
   it("region-outage-cold-target, a run where the drain propagates before westus3 is warm: verified once warm, no hold for Front Door's probes", async () => {
-    // Seed 20: Front Door's change (eastus2 disabled) has propagated everywhere by 495 s, the model is warm at 675 s.
+    // Seed 3: Front Door's change (eastus2 disabled) has propagated everywhere by 655 s, the model is warm at 770 s.
     // westus3 is then the group's only enabled origin, so every POP sends it every request whether or not its probes
     // have marked it healthy yet: holding verification for their 3 × 30 s success samples would only add 90 s.
+    // Also a run where Monitor's lagging gpu_ready_nodes still counted westus3 zone 3's new H100 nodes as missing after
+    // AKS had finished: that must not read as a zone failure (it had started a second failover, for westus3 zone 3).
     await runAndInspect(
       shipped("region-outage-cold-target"),
       (report) => {
         expect(report.outcome).toBe("succeeded");
+        expect(report.failovers).toBe(1);
         const step = (id: string) => report.steps.find((x) => x.id === id);
         const propagated = step("propagate:afd-chat")?.end;
         const warm = step("warm:westus3")?.end;
@@ -86,7 +89,7 @@ describe("shipped scenarios, end to end", () => {
         expect(report.worldRecoverySeconds).not.toBeNull();
         expect(report.rtoSeconds!).toBeGreaterThanOrEqual(report.worldRecoverySeconds! - 5);
       },
-      { seed: 20 },
+      { seed: 3 },
     );
   }, 300_000);
 

@@ -97,6 +97,47 @@ describe("breaker entity: record", () => {
     expect(s.lastGpuMetricAt).toBe(T0);
   });
 
+  it("judges a zone whose pools just changed only on metric points that start after the change", () => {
+    // A pool of zone 3 scaled from 0 to 2 nodes (another scope's failover): AKS says Succeeded at once, Monitor's
+    // points lag a minute or more and still count 0 ready nodes. Those must not open the zone's breaker.
+    const config = { consecutiveFailures: 2, quorum: { required: 1, vantages: [] } };
+    const gpu = (at: number, ready: number, expected: number) =>
+      classifyGpuReadiness({ at, region: "westus3", zone: "3", readyNodes: ready, expectedNodes: expected });
+    const zone = (state: BreakerEntityState | undefined, now: number, input: Record<string, unknown>) =>
+      applyRecord(state, "chat", { region: "westus3", zone: "3" }, { now, config, evidence: [], ...input }).state;
+    // Nothing expected in zone 3 yet: success.
+    let s = zone(undefined, T0, { evidence: [gpu(T0, 0, 0)], gpuMetricAt: T0 - 120_000 });
+    // A round sees the pool scaling (no evidence: the zone is not judged while it scales).
+    s = zone(s, T0 + 60_000, { gpuUnsettledAt: T0 + 60_000 });
+    expect(s.gpuChangedAt).toBe(T0 + 60_000);
+    // Settled at 2 nodes; the points Monitor serves for the next two rounds began before it settled: dropped.
+    s = zone(s, T0 + 420_000, { evidence: [gpu(T0 + 420_000, 0, 2)], gpuMetricAt: T0 + 0 });
+    s = zone(s, T0 + 480_000, { evidence: [gpu(T0 + 480_000, 0, 2)], gpuMetricAt: T0 + 30_000 });
+    expect(s.breaker.state).toBe("closed");
+    expect(s.lastGpuMetricAt).toBe(T0 - 120_000);
+    // The expected count moved 0 → 2 when the round at 420 s saw the pool settled: that round is the change.
+    expect(s.gpuChangedAt).toBe(T0 + 420_000);
+    // Points that began after it count (a real outage of the new nodes still opens the breaker).
+    s = zone(s, T0 + 540_000, { evidence: [gpu(T0 + 540_000, 0, 2)], gpuMetricAt: T0 + 420_000 });
+    s = zone(s, T0 + 600_000, { evidence: [gpu(T0 + 600_000, 0, 2)], gpuMetricAt: T0 + 480_000 });
+    expect(s.breaker.state).toBe("open");
+  });
+
+  it("treats a new expected node count as a change, even when no round saw the pool scaling", () => {
+    const config = { consecutiveFailures: 1, quorum: { required: 1, vantages: [] } };
+    const gpu = (at: number, ready: number, expected: number) =>
+      classifyGpuReadiness({ at, region: "westus3", zone: "1", readyNodes: ready, expectedNodes: expected });
+    const zone = (state: BreakerEntityState | undefined, now: number, input: Record<string, unknown>) =>
+      applyRecord(state, "chat", { region: "westus3", zone: "1" }, { now, config, evidence: [], ...input }).state;
+    let s = zone(undefined, T0, { evidence: [gpu(T0, 2, 2)], gpuMetricAt: T0 - 120_000 });
+    // Expected went 2 → 4 between two rounds; the point is from before: dropped, not a failure.
+    s = zone(s, T0 + 60_000, { evidence: [gpu(T0 + 60_000, 2, 4)], gpuMetricAt: T0 - 60_000 });
+    expect(s.breaker.state).toBe("closed");
+    expect(s).toMatchObject({ gpuExpectedNodes: 4, gpuChangedAt: T0 + 60_000 });
+    s = zone(s, T0 + 180_000, { evidence: [gpu(T0 + 180_000, 2, 4)], gpuMetricAt: T0 + 60_000 });
+    expect(s.breaker.state).toBe("open");
+  });
+
   it("keeps recent evidence bounded by count and age", () => {
     let s: BreakerEntityState | undefined;
     for (let i = 0; i < 150; i++) {

@@ -142,6 +142,8 @@ describe("probe round", () => {
       expect.objectContaining({ source: "gpu", outcome: "failure", readyNodes: 1, expectedNodes: 4 }),
     ]);
     expect(round.evidence.has("chat:eastus2:2")).toBe(false); // scaling: not judged
+    // …and marked unsettled, so that its breaker drops metric points from before it settles.
+    expect([...round.gpuUnsettled]).toEqual(["chat:eastus2:2"]);
     expect(round.evidence.get("chat:eastus2:3")).toEqual([
       expect.objectContaining({ outcome: "success", expectedNodes: 0 }),
     ]);
