@@ -34,10 +34,35 @@ export async function runAndInspect(
     const report = await drive(simulation, options);
     await inspect(report, simulation);
     expectNotVerifiedEarly(report);
+    expectNoFailoverOutsideTheFaults(report, scenario);
     return report;
   } finally {
     await simulation.stop();
   }
+}
+
+/** Fault kinds that do not stop a region serving (capacity refusals, slow Front Door changes): no failover there. */
+const NOT_SERVICE_FAULTS = new Set(["allocation-failure", "quota-exceeded", "slow-propagation"]);
+
+/**
+ * Checked in every end-to-end run: a failover the app started (from an alert or its probes) is for a region a fault
+ * of the scenario hit. A failover anywhere else is a false alarm (e.g. a zone judged down on metrics that lagged
+ * behind a scale-up). Scenarios whose runs start failovers through the API (drills) are left to their own tests.
+ */
+export function expectNoFailoverOutsideTheFaults(report: SimulateReport, scenarioPath: string): void {
+  const raw = parse(readFileSync(scenarioPath, "utf8")) as {
+    faults?: Array<{ kind?: string; region?: string; match?: { region?: string } }>;
+  };
+  const hit = new Set(
+    (raw.faults ?? [])
+      .filter((f) => !NOT_SERVICE_FAULTS.has(f.kind ?? ""))
+      .map((f) => f.region ?? f.match?.region)
+      .filter((r): r is string => r !== undefined),
+  );
+  const outside = report.failoverList
+    .filter((f) => f.instanceId.startsWith("failover-") && !hit.has(f.scope.region))
+    .map((f) => `${f.instanceId} (${f.scope.region}${f.scope.zone === undefined ? "" : ` zone ${f.scope.zone}`})`);
+  expect(outside, `failovers outside the regions the faults hit (${[...hit].join(", ")})`).toEqual([]);
 }
 
 /**
