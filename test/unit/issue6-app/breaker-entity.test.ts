@@ -35,6 +35,17 @@ function failRounds(state: BreakerEntityState | undefined, start: number, n: num
   return s as BreakerEntityState;
 }
 
+/** GPU evidence for one westus3 zone, and a `record` on its breaker (opening after `failures` in a row). */
+function zoneFeed(z: "1" | "2" | "3", failures: number) {
+  const config = { consecutiveFailures: failures, quorum: { required: 1, vantages: [] } };
+  return {
+    gpu: (at: number, ready: number, expected: number) =>
+      classifyGpuReadiness({ at, region: "westus3", zone: z, readyNodes: ready, expectedNodes: expected }),
+    zone: (state: BreakerEntityState | undefined, now: number, input: Record<string, unknown>) =>
+      applyRecord(state, "chat", { region: "westus3", zone: z }, { now, config, evidence: [], ...input }).state,
+  };
+}
+
 describe("breaker entity: record", () => {
   it("creates the breaker on first use and puts each closed → open transition in the outbox, once", () => {
     const first = record(undefined, T0, [probe(T0, "a", 200)]);
@@ -100,11 +111,7 @@ describe("breaker entity: record", () => {
   it("judges a zone whose pools just changed only on metric points that start after the change", () => {
     // A pool of zone 3 scaled from 0 to 2 nodes (another scope's failover): AKS says Succeeded at once, Monitor's
     // points lag a minute or more and still count 0 ready nodes. Those must not open the zone's breaker.
-    const config = { consecutiveFailures: 2, quorum: { required: 1, vantages: [] } };
-    const gpu = (at: number, ready: number, expected: number) =>
-      classifyGpuReadiness({ at, region: "westus3", zone: "3", readyNodes: ready, expectedNodes: expected });
-    const zone = (state: BreakerEntityState | undefined, now: number, input: Record<string, unknown>) =>
-      applyRecord(state, "chat", { region: "westus3", zone: "3" }, { now, config, evidence: [], ...input }).state;
+    const { gpu, zone } = zoneFeed("3", 2);
     // Nothing expected in zone 3 yet: success.
     let s = zone(undefined, T0, { evidence: [gpu(T0, 0, 0)], gpuMetricAt: T0 - 120_000 });
     // A round sees the pool scaling (no evidence: the zone is not judged while it scales).
@@ -124,11 +131,7 @@ describe("breaker entity: record", () => {
   });
 
   it("treats a new expected node count as a change, even when no round saw the pool scaling", () => {
-    const config = { consecutiveFailures: 1, quorum: { required: 1, vantages: [] } };
-    const gpu = (at: number, ready: number, expected: number) =>
-      classifyGpuReadiness({ at, region: "westus3", zone: "1", readyNodes: ready, expectedNodes: expected });
-    const zone = (state: BreakerEntityState | undefined, now: number, input: Record<string, unknown>) =>
-      applyRecord(state, "chat", { region: "westus3", zone: "1" }, { now, config, evidence: [], ...input }).state;
+    const { gpu, zone } = zoneFeed("1", 1);
     let s = zone(undefined, T0, { evidence: [gpu(T0, 2, 2)], gpuMetricAt: T0 - 120_000 });
     // Expected went 2 → 4 between two rounds; the point is from before: dropped, not a failure.
     s = zone(s, T0 + 60_000, { evidence: [gpu(T0 + 60_000, 2, 4)], gpuMetricAt: T0 - 60_000 });
