@@ -22,6 +22,7 @@ import { BlobAccounts } from "./adapters/blob-accounts";
 import { ControlStore } from "./adapters/control-store";
 import { EndpointAdapter } from "./adapters/endpoints";
 import { FrontDoorAdapter } from "./adapters/front-door";
+import { KubeNodesAdapter } from "./adapters/kube-nodes";
 import { ModelStoreAdapter } from "./adapters/model-store";
 import { MonitorAdapter, readGpuReadiness, type GpuReadiness } from "./adapters/monitor";
 import { ALERT_TABLE, STATE_CONTAINER, StateStore } from "./adapters/state-store";
@@ -261,6 +262,7 @@ async function build(): Promise<Runtime> {
   });
   const ports: FailoverPorts = {
     pools: new AksPoolsAdapter(clients, updateIntervalInMs),
+    nodes: new KubeNodesAdapter(clients, { timeoutMs: simulation ? 2000 : 5000 }),
     frontDoor: new FrontDoorAdapter(clients, updateIntervalInMs),
     gates: state,
     models: new ModelStoreAdapter(accounts, now),

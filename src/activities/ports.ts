@@ -44,6 +44,27 @@ export interface AgentPoolPort {
   abortOperation(ref: PoolRef): Promise<"aborting" | "nothing-running">;
 }
 
+/**
+ * One agent pool's nodes as the cluster's Kubernetes API reports them. ARM cannot say this: the agent-pool PUT stays
+ * `Scaling` until every node is Ready and ARM has no per-pool Ready count, so a scale-up that asked for spares can
+ * treat its capacity as there once `ready` reaches the number it needs. Invariant: `0 <= ready <= registered`.
+ */
+export interface PoolNodes {
+  /** Nodes registered with the API server carrying the pool's label (`kubernetes.azure.com/agentpool=<pool>`). */
+  readonly registered: number;
+  /** Of those: condition Ready=True, not `spec.unschedulable`, and `status.allocatable["nvidia.com/gpu"]` ≥ 1. */
+  readonly ready: number;
+}
+
+/** Read-only view of a cluster's nodes through its Kubernetes API server (not ARM). */
+export interface ClusterNodesPort {
+  /**
+   * Counts the pool's nodes. Throws `CutoverError`: `UNAUTHORIZED` (missing permission, named in the message),
+   * `NOT_FOUND` (unknown cluster), `TRANSIENT` / `TIMEOUT` / `THROTTLED` (retryable: API server unreachable, 5xx).
+   */
+  poolNodes(ref: PoolRef): Promise<PoolNodes>;
+}
+
 export interface OriginObservation {
   readonly name: string;
   readonly enabledState: "Enabled" | "Disabled";
@@ -149,6 +170,8 @@ export interface ReportPort {
 /** Everything the failover activities need. */
 export interface FailoverPorts {
   readonly pools: AgentPoolPort;
+  /** Per-pool node readiness from the cluster's Kubernetes API (registered / Ready with GPUs). */
+  readonly nodes: ClusterNodesPort;
   readonly frontDoor: FrontDoorPort;
   readonly gates: GatePort;
   readonly models: ModelStorePort;
