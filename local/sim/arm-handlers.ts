@@ -4,6 +4,7 @@
  * state comes from the world, computed at `clock.now()`.
  */
 import type { IncomingMessage } from "node:http";
+import { stringify as toYaml } from "yaml";
 import type { ArmErrorBody, PoolOperation, SimPool } from "./aks";
 import { poolProperties } from "./aks";
 import type { FrontDoorModel, OriginConfig, ProbeConfig } from "./front-door";
@@ -44,6 +45,11 @@ export interface ArmHandlerOptions {
   readonly extensions?: ReadonlyArray<ArmExtension>;
   /** When set, LRO status responses carry `Retry-After` (seconds); off by default so tests poll fast. */
   readonly lroRetryAfterSeconds?: number;
+  /**
+   * PEM of the listener's CA: the `certificate-authority-data` of the kubeconfigs `listClusterUserCredential` returns
+   * (their `server` is this listener, `/k8s/<rg>/<cluster>`). Without it that route answers 501.
+   */
+  readonly kubeCaPem?: string;
 }
 
 interface FrontDoorOp {
@@ -113,6 +119,10 @@ export class ArmHandlers {
       if (req.method === "GET") return this.aksGetPool(m[2]!, m[3]!, m[4]!);
       if (req.method === "PUT") return this.aksPutPool(req, m[2]!, m[3]!, m[4]!);
       return this.methodNotAllowed(req);
+    }
+    if ((m = match(`${mc}/listClusterUserCredential`))) {
+      if (req.method !== "POST") return this.methodNotAllowed(req);
+      return this.aksUserCredential(req, m[2]!, m[3]!);
     }
     if ((m = match(`${mc}/agentPools`))) {
       if (req.method !== "GET") return this.methodNotAllowed(req);
@@ -224,6 +234,57 @@ export class ArmHandlers {
           agentPoolProfiles: pools.map((x) => ({ name: x.name, ...poolProperties(x) })),
           nodeResourceGroup: `MC_${c.resourceGroup}_${c.name}_${c.region}`,
         },
+      },
+    };
+  }
+
+  /**
+   * `POST …/managedClusters/{name}/listClusterUserCredential` → `CredentialResults { kubeconfigs: [{ name, value }] }`
+   * (value: the kubeconfig YAML, base64). Shaped like an Entra-integrated cluster's (exec plugin `kubelogin` with the
+   * AKS server application id); the server is this listener under `/k8s/<rg>/<cluster>` (local/sim/kube-api.ts).
+   */
+  private aksUserCredential(req: ArmRequest, rgName: string, name: string): ArmResponse {
+    const c = this.world.cluster(rgName, name);
+    if (c === undefined) return notFound("Microsoft.ContainerService/managedClusters", name, rgName);
+    const ca = this.options.kubeCaPem;
+    if (ca === undefined)
+      return err(501, { code: "NotImplemented", message: "This simulator was started without a CA for kubeconfigs." });
+    const user = `clusterUser_${c.resourceGroup}_${c.name}`;
+    const kubeconfig = {
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [
+        {
+          name: c.name,
+          cluster: {
+            "certificate-authority-data": Buffer.from(ca, "utf8").toString("base64"),
+            server: `${req.origin}/k8s/${encodeURIComponent(c.resourceGroup)}/${encodeURIComponent(c.name)}`,
+          },
+        },
+      ],
+      contexts: [{ name: c.name, context: { cluster: c.name, user } }],
+      "current-context": c.name,
+      preferences: {},
+      users: [
+        {
+          name: user,
+          user: {
+            exec: {
+              apiVersion: "client.authentication.k8s.io/v1beta1",
+              command: "kubelogin",
+              args: ["get-token", "--login", "azurecli", "--server-id", "6dae42f8-4368-4678-94ff-3960e28e3630"],
+              env: null,
+              interactiveMode: "IfAvailable",
+              provideClusterInfo: false,
+            },
+          },
+        },
+      ],
+    };
+    return {
+      status: 200,
+      body: {
+        kubeconfigs: [{ name: "clusterUser", value: Buffer.from(toYaml(kubeconfig), "utf8").toString("base64") }],
       },
     };
   }

@@ -1,6 +1,6 @@
 /** Every request the simulator answered, in order, for assertions ("what did the adapter call?"). */
 
-export type SimService = "arm" | "metrics" | "logs" | "endpoint" | "control";
+export type SimService = "arm" | "metrics" | "logs" | "endpoint" | "control" | "kubernetes";
 
 export interface RequestLogEntry {
   readonly seq: number;

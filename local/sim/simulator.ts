@@ -16,6 +16,7 @@ import { AlertEvaluator, type AlertNotification } from "./alerts";
 import { ArmHandlers, type ArmExtension, type ArmResponse } from "./arm-handlers";
 import { amlJobsExtension } from "./aml-jobs";
 import { createCertificate } from "./certs";
+import { KubeApi } from "./kube-api";
 import { RequestLog, type SimService } from "./request-log";
 import { faultSchema, loadScenarioOrThrow, type FaultInput, type LoadedScenario } from "./scenario";
 import type { Timeline } from "./timeline";
@@ -115,12 +116,14 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     ...(options.metricGrainSeconds === undefined ? {} : { metricGrainSeconds: options.metricGrainSeconds }),
   });
   const alerts = new AlertEvaluator(world, loaded.scenario.alerts);
+  const cert = await createCertificate(options.certDir);
   const arm = new ArmHandlers(world, {
     ...(options.lroRetryAfterSeconds === undefined ? {} : { lroRetryAfterSeconds: options.lroRetryAfterSeconds }),
     extensions: [amlJobsExtension, ...(options.armExtensions ?? [])].map((make) => make(world)),
+    kubeCaPem: cert.certPem,
   });
+  const kube = new KubeApi(world, SIM_TOKEN);
   const requestLog = new RequestLog();
-  const cert = await createCertificate(options.certDir);
 
   const armServer = createHttpsServer({ cert: cert.certPem, key: cert.keyPem }, (req, res) => {
     void serveArm(req, res);
@@ -169,7 +172,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
         ? "logs"
         : path.startsWith("/_sim/")
           ? "control"
-          : "arm";
+          : path.startsWith("/k8s/")
+            ? "kubernetes"
+            : "arm";
     const entry = requestLog.add({
       at: clock.now(),
       service,
@@ -184,6 +189,36 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     });
     if (service === "control") {
       const r = control(method, path, json);
+      entry.status = r.status;
+      send(res, r.status, r.body);
+      return;
+    }
+    if (service === "kubernetes") {
+      // The clusters' Kubernetes API servers (local/sim/kube-api.ts): their own auth, no ARM faults.
+      const k = /^\/k8s\/([^/]+)\/([^/]+)(\/.*)?$/.exec(path);
+      const r =
+        k === null
+          ? kube.handle({
+              method,
+              resourceGroup: "",
+              cluster: "",
+              path,
+              query: url.searchParams,
+              authorization: undefined,
+            })
+          : kube.handle({
+              method,
+              resourceGroup: k[1]!,
+              cluster: k[2]!,
+              path: k[3] ?? "/",
+              query: url.searchParams,
+              authorization: headerOf(req, "authorization"),
+            });
+      if (r.kind === "unreachable") {
+        entry.status = 0;
+        req.socket.destroy();
+        return;
+      }
       entry.status = r.status;
       send(res, r.status, r.body);
       return;

@@ -459,6 +459,11 @@ export class World {
     return [...this.faults.values()].some((f) => f.fault.kind === "region-down" && f.fault.region === region);
   }
 
+  /** Whether a pool's nodes are reachable (their zone and region are up); the Kubernetes API reads it. */
+  nodesReachable(pool: SimPool): boolean {
+    return !this.zoneDown(pool.region, pool.zone);
+  }
+
   /** Ready nodes of a pool that are also reachable (their zone and region are up). */
   servingNodes(pool: SimPool): number {
     return this.zoneDown(pool.region, pool.zone) ? 0 : readyNodes(pool, this.clock.now());
