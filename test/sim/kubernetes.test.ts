@@ -147,8 +147,10 @@ describe("simulated Kubernetes API of the AKS clusters", () => {
     const readyNow = (await nodes(sim, selector)).items.find((n) => n.metadata.name === first.name);
     expect(readyOf(readyNow!)).toBe("True");
     expect(readyNow!.status.allocatable["nvidia.com/gpu"]).toBe("1");
-    if (second.readyAt > first.readyAt)
-      expect(sim.world.pool(CHAT_WUS3.rg, CHAT_WUS3.cluster, "a100z1")!.provisioningState).toBe("Scaling");
+    expect(second.readyAt).toBeGreaterThan(first.readyAt);
+    expect(sim.world.pool(CHAT_WUS3.rg, CHAT_WUS3.cluster, "a100z1")!.provisioningState).toBe("Scaling");
+    const secondNow = (await nodes(sim, selector)).items.find((n) => n.metadata.name === second.name);
+    expect(secondNow === undefined || readyOf(secondNow) === "False").toBe(true);
 
     await sim.advance(second.readyAt - sim.clock.now() + 1000, { stepMs: 60_000 });
     const after = await nodes(sim, selector);
