@@ -93,8 +93,8 @@ const SAME_INSTANT_MS = 1000;
  * The RTO a perfect controller would reach with this run's sampled waits and instant decisions: it learns of the fault
  * from the earliest signal the world delivered in this run (`detectedAt`: the first alert webhook, or the first probe
  * that saw it), asks for capacity at once, and still waits for the GPU nodes
- * (the longest provisioning the world sampled for this workload's pools after the fault; `poolsOf` leaves out pools
- * that served nothing, such as a hedge that lost the race), for any model load it sampled, for Front Door to route to
+ * (the longest provisioning the world sampled for this workload's pools after the fault, less each pool's slowest
+ * spare nodes; `poolsOf` leaves out pools that served nothing, such as a hedge that lost the race), for any model load it sampled, for Front Door to route to
  * a target that became healthy only now (its probes, or the drain's propagation when the target is left alone),
  * and for Front Door's own probes to drop the failed origin (the slowest POP; counted from the detection when Front
  * Door could not see the fault itself and had to be told by a drain). Null when the workload needed none
@@ -126,14 +126,26 @@ export function lowerBoundSeconds(
      * when it does not apply.
      */
     readonly propagationSeconds?: number;
+    /**
+     * Spare nodes the failover asked for on a pool (by the same key as `poolsOf`): its slowest that many nodes are not
+     * waited for (a perfect controller given the same nodes needs only the others). Default none.
+     */
+    readonly spareOf?: (pool: string) => number;
   },
 ): number | null {
   const fault = waits.faults.find((f) => f.at >= options.faultAt - 1) ?? waits.faults[0];
   if (fault === undefined) return null;
   const detect = Math.max(0, ((options.detectedAt ?? fault.detectableAt ?? fault.at) - fault.at) / 1000);
-  const provisioning = waits.nodeProvisioning
-    .filter((n) => n.requestedAt >= fault.at && options.poolsOf(n.pool) === options.workload)
-    .map((n) => n.seconds);
+  const perPool = new Map<string, number[]>();
+  for (const n of waits.nodeProvisioning) {
+    if (n.requestedAt < fault.at || options.poolsOf(n.pool) !== options.workload) continue;
+    perPool.set(n.pool, [...(perPool.get(n.pool) ?? []), n.seconds]);
+  }
+  const provisioning = [...perPool].flatMap(([pool, seconds]) => {
+    const sorted = [...seconds].sort((a, b) => a - b);
+    const spare = Math.min(Math.max(0, options.spareOf?.(pool) ?? 0), sorted.length - 1);
+    return sorted.slice(0, sorted.length - spare);
+  });
   const loads = waits.modelLoads
     .filter((l) => l.workload === options.workload && l.startedAt >= fault.at)
     .map((l) => l.seconds);

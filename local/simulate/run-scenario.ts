@@ -448,6 +448,12 @@ export async function drive(
           )
           .sort((a, b) => a.requestedAt - b.requestedAt)[0];
   const drainPropagation = fdChange === undefined ? undefined : (fdChange.finishedAt - fdChange.requestedAt) / 1000;
+  // Spare nodes the plan asked for, by the simulator's pool key.
+  const spareByPool = new Map(
+    (reportPlan?.pools ?? [])
+      .filter((p) => p.spare !== undefined)
+      .map((p) => [simPoolKey(p.cluster.resourceGroup, p.cluster.name, p.pool), p.spare ?? 0]),
+  );
   const lowerBound =
     topologyWorkload === undefined || topologyWorkload.kind === "training"
       ? null
@@ -470,6 +476,7 @@ export async function drive(
             faultAt,
           }),
           poolsOf: (pool) => (released.has(pool) ? undefined : poolOwner.get(pool)),
+          spareOf: (pool) => spareByPool.get(pool) ?? 0,
           ...(drainSeen === undefined || drainedAt === undefined
             ? {}
             : { drainSeenSeconds: (drainSeen.at - drainedAt) / 1000 }),

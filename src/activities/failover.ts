@@ -84,6 +84,10 @@ function poolRef(t: {
   };
 }
 
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 export function createFailoverActivities(ports: FailoverPorts): Record<string, Handler> {
   const iso = (): string => new Date(ports.now()).toISOString();
 
@@ -223,8 +227,30 @@ export function createFailoverActivities(ports: FailoverPorts): Record<string, H
       const ref = poolRef(t);
       if (t.operation !== undefined) {
         const op = await ports.pools.operationStatus(ref, t.operation);
-        if (op.status === "InProgress")
-          return { kind: "pending", detail: `scaling ${t.region}/${t.pool} to ${t.to}: in progress` };
+        if (op.status === "InProgress") {
+          if (t.need === undefined || t.need >= t.to)
+            return { kind: "pending", detail: `scaling ${t.region}/${t.pool} to ${t.to}: in progress` };
+          // Spare nodes were asked for: the needed ones being Ready is enough. Only the cluster's Kubernetes API says
+          // which nodes are Ready while AKS's operation runs; when it cannot be read, wait for AKS and say why.
+          const spare = t.to - t.need;
+          try {
+            const nodes = await ports.nodes.poolNodes(ref);
+            if (nodes.ready >= t.need)
+              return {
+                kind: "done",
+                detail: `${t.region}/${t.pool}: ${nodes.ready} of ${t.to} nodes Ready (${t.need} needed; ${t.to - nodes.ready} spare still provisioning)`,
+              };
+            return {
+              kind: "pending",
+              detail: `scaling ${t.region}/${t.pool} to ${t.to} (${spare} spare): ${nodes.ready} of ${t.need} needed nodes Ready`,
+            };
+          } catch (error) {
+            return {
+              kind: "pending",
+              detail: `scaling ${t.region}/${t.pool} to ${t.to}: in progress; node readiness unavailable (${errorText(error)}), waiting for AKS to finish`,
+            };
+          }
+        }
         if (op.status === "Failed" || op.status === "Canceled")
           return {
             kind: "failed",
@@ -399,12 +425,24 @@ export function createFailoverActivities(ports: FailoverPorts): Record<string, H
           else if (health.latencyMs !== undefined && health.latencyMs > input.latencyMs)
             problems.push(`${target.region}: latency ${health.latencyMs} ms over ${input.latencyMs} ms`);
           let gpus = 0;
+          const unknown: string[] = [];
           for (const p of target.pools) {
-            const pool = await ports.pools.get(poolRef({ subscriptionId: input.subscriptionId, ...p }));
+            const ref = poolRef({ subscriptionId: input.subscriptionId, ...p });
+            const pool = await ports.pools.get(ref);
             if (pool.provisioningState === "Succeeded") gpus += pool.count * p.gpusPerNode;
+            else if (pool.count > 0) {
+              // Still scaling (spare nodes provisioning): its Ready nodes count, as the cluster's Kubernetes API sees them.
+              try {
+                gpus += Math.min((await ports.nodes.poolNodes(ref)).ready, pool.count) * p.gpusPerNode;
+              } catch (error) {
+                unknown.push(`${p.pool} ${pool.provisioningState}, node readiness unavailable: ${errorText(error)}`);
+              }
+            }
           }
           if (gpus + 1e-9 < target.needGpus)
-            problems.push(`${target.region}: ${gpus} GPUs ready, ${target.needGpus} needed`);
+            problems.push(
+              `${target.region}: ${gpus} GPUs ready, ${target.needGpus} needed${unknown.length === 0 ? "" : ` (${unknown.join("; ")})`}`,
+            );
           else ok.push(`${target.region}: ${gpus} GPUs`);
         }),
       );

@@ -23,6 +23,11 @@ export interface PoolTarget {
   /** Nodes before the failover: a hedge that loses the race is scaled back to this count. */
   readonly from: number;
   readonly to: number;
+  /**
+   * Nodes that must be Ready for the attempt to count as done when fewer than `to` (the plan asked for spare nodes):
+   * the rest may still be provisioning. Absent: all of `to`.
+   */
+  readonly need?: number;
   /** Candidates only: may run in parallel with the attempt before it (see `PoolCandidate.hedgeable`). */
   readonly hedgeable?: boolean;
 }
@@ -187,9 +192,9 @@ export type ExecResult =
 
 function toTarget(p: PoolChange | PoolCandidate): PoolTarget {
   const base = { region: p.region, pool: p.pool, zone: p.zone, vmSize: p.vmSize, cluster: p.cluster };
-  return "hedgeable" in p
-    ? { ...base, from: p.from, to: p.to, hedgeable: p.hedgeable }
-    : { ...base, from: p.from, to: p.to };
+  if ("hedgeable" in p) return { ...base, from: p.from, to: p.to, hedgeable: p.hedgeable };
+  const spare = p.spare ?? 0;
+  return spare > 0 ? { ...base, from: p.from, to: p.to, need: p.to - spare } : { ...base, from: p.from, to: p.to };
 }
 
 /**
@@ -303,15 +308,22 @@ function actionFor(state: ExecutorState, step: ExecStep, drain: ReadonlyArray<st
       if (t === undefined) return undefined;
       const op = step.operation === undefined ? {} : { operation: step.operation };
       if (step.phase === "abort") return { stepId: step.id, call: "abortScalePool", input: t };
-      if (step.phase === "wait") return { stepId: step.id, call: "getScaleStatus", input: { ...t, ...op } };
-      if (step.phase === "poll") return { stepId: step.id, call: "getScaleStatus", input: { ...t, to: t.from, ...op } };
-      return { stepId: step.id, call: "beginScalePool", input: { ...t, to: t.from } };
+      if (step.phase === "wait")
+        return { stepId: step.id, call: "getScaleStatus", input: { ...withoutNeed(t), ...op } };
+      const down = { ...withoutNeed(t), to: t.from };
+      if (step.phase === "poll") return { stepId: step.id, call: "getScaleStatus", input: { ...down, ...op } };
+      return { stepId: step.id, call: "beginScalePool", input: down };
     }
     case "detect":
     case "decide":
     case "approve":
       return undefined;
   }
+}
+
+function withoutNeed(t: PoolTarget): PoolTarget {
+  const { need: _need, ...rest } = t;
+  return rest;
 }
 
 function drainedRegions(state: ExecutorState): string[] {

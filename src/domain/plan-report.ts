@@ -33,6 +33,7 @@ function poolJson(p: PoolChange): Json {
     vmSize: p.vmSize,
     from: p.from,
     to: p.to,
+    ...(p.spare === undefined ? {} : { spare: p.spare }),
     cluster: { ...p.cluster },
     fallbacks: p.fallbacks.map((c) => ({
       region: c.region,
@@ -163,7 +164,7 @@ function workloadText(w: WorkloadPlan): string[] {
           p.zone,
           p.vmSize,
           String(p.from),
-          String(p.to),
+          p.spare === undefined ? String(p.to) : `${p.to} (${p.spare} spare)`,
           p.fallbacks.map((f) => `${f.region}/${f.pool}→${f.to}`).join(", ") || "none",
         ]),
       ]),

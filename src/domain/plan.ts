@@ -87,6 +87,11 @@ export interface PoolChange {
   readonly cluster: { readonly resourceGroup: string; readonly name: string };
   readonly from: number;
   readonly to: number;
+  /**
+   * Of `to`, nodes asked for beyond the need (the workload's `capacity.spareNodes`, within the pool's max and the
+   * quota): the change is done once `to - spare` nodes are Ready. Absent: every node is needed.
+   */
+  readonly spare?: number;
   /** Ordered alternatives if this pool cannot allocate (from the capability matrix). */
   readonly fallbacks: ReadonlyArray<PoolCandidate>;
 }

@@ -295,6 +295,20 @@ function allocate(slots: ReadonlyArray<Slot>, need: number, ledger: Map<string, 
   return have;
 }
 
+/**
+ * Spare nodes for one scale-up: `wanted`, capped at the pool's max and at the vCPU quota left in the ledger (which it
+ * then takes, so later plans see it in use).
+ */
+function spareNodesFor(slot: Slot, wanted: number, ledger: Map<string, number>): number {
+  let spare = Math.max(0, Math.min(wanted, slot.pool.max - slot.planned));
+  const left = ledger.get(slot.quotaKey);
+  if (left !== undefined) {
+    spare = Math.max(0, Math.min(spare, Math.floor(left / slot.vcpus)));
+    ledger.set(slot.quotaKey, left - spare * slot.vcpus);
+  }
+  return spare;
+}
+
 /** GPUs the region's healthy pools can reach after scaling, and why each pool stops where it does. */
 function reachOf(slots: ReadonlyArray<Slot>, ledger: ReadonlyMap<string, number>): { gpus: number; limits: string[] } {
   const copies = slots.map((s) => ({ ...s }));
@@ -563,6 +577,10 @@ function planInference(ctx: Context, workload: Workload): Outcome {
     if (got < need - EPS) throw new CutoverError("INTERNAL", `planner: ${m.key} reached ${got} of ${need} GPUs`);
   }
   const changes = allSlots.filter((s) => s.planned > s.current);
+  // Spare nodes, within the pool's max and the quota left: part of the pool's set-to count from here on (fallbacks
+  // start from it), but not needed for the change to count as done.
+  const spares = changes.map((s) => spareNodesFor(s, workload.capacity.spareNodes ?? 0, ctx.quota));
+  changes.forEach((s, i) => (s.planned += spares[i] ?? 0));
   // What a change must cover if it fails: its GPUs less the region's overshoot (the need rounded up to whole nodes).
   // At least one GPU: a failed change always has a way forward (the executor does not judge a change unneeded).
   const deficitIfFailed = (s: Slot): number => {
@@ -570,7 +588,7 @@ function planInference(ctx: Context, workload: Workload): Outcome {
     const overshoot = m === undefined ? 0 : Math.max(0, healthyGpus(m.slots) - Math.ceil(loadOf(m.key) - EPS));
     return Math.max(1, (s.planned - s.current) * s.gpus - overshoot);
   };
-  const pools: PoolChange[] = changes.map((s) => ({
+  const pools: PoolChange[] = changes.map((s, i) => ({
     region: s.region,
     pool: s.pool.name,
     zone: s.pool.zone,
@@ -578,8 +596,22 @@ function planInference(ctx: Context, workload: Workload): Outcome {
     cluster: clusterOf(s),
     from: s.current,
     to: s.planned,
+    ...((spares[i] ?? 0) > 0 ? { spare: spares[i] } : {}),
     fallbacks: fallbacksFor(ctx, s, deficitIfFailed(s), allSlots, members, drained),
   }));
+  const spareNote = pools
+    .filter((p) => p.spare !== undefined)
+    .map((p) => `${p.region}/${p.pool} +${p.spare}`)
+    .join(", ");
+  if (spareNote !== "")
+    notes.push(
+      `spare nodes (${spareNote}): each scale-up is done once its needed nodes are Ready; the spares stay as headroom`,
+    );
+  const shortOfSpare = changes.filter((s, i) => (spares[i] ?? 0) < (workload.capacity.spareNodes ?? 0));
+  if (shortOfSpare.length > 0)
+    notes.push(
+      `fewer spare nodes than capacity.spareNodes (${workload.capacity.spareNodes ?? 0}) on ${shortOfSpare.map((s) => `${s.region}/${s.pool.name}`).join(", ")}: pool max or vCPU quota`,
+    );
 
   // Traffic.
   const drain: OriginRef[] = drainedMembers.map((m) => ({ region: m.key, origin: m.origin }));
@@ -950,7 +982,7 @@ function buildInferenceSteps(
       region: p.region,
       zone: p.zone,
       pool: p.pool,
-      detail: `set ${p.pool} (${p.vmSize}, zone ${p.zone}) to ${p.to} nodes (from ${p.from})`,
+      detail: `set ${p.pool} (${p.vmSize}, zone ${p.zone}) to ${p.to} nodes (from ${p.from}${p.spare === undefined ? "" : `; done when ${p.to - p.spare} are Ready`})`,
     });
   for (const w of warmups) {
     const copy = w.copyFrom === undefined ? 0 : workload.model.sizeGb * mean(l.modelCopySecondsPerGb);

@@ -223,6 +223,13 @@ export const workloadSchema = z.strictObject({
      * minutes. Absent: fallbacks only after a failure.
      */
     hedge: z.strictObject({ afterSeconds: z.number().int().min(0).max(900) }).optional(),
+    /**
+     * Spare nodes: each pool a failover scales up is asked for this many nodes beyond the ones it needs (within the
+     * pool's max and the vCPU quota left), and its step counts as done once the needed nodes are Ready in the
+     * cluster's Kubernetes API, so the slowest nodes of a scale-up from zero do not hold the failover. Trades
+     * GPU-minutes for minutes of RTO; the spare nodes stay as headroom. Absent or 0: none.
+     */
+    spareNodes: z.number().int().min(0).max(16).optional(),
   }),
   /** Name of an entry under `frontDoors`; required for inference. */
   frontDoor: resourceName.optional(),

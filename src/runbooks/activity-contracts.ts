@@ -93,6 +93,11 @@ export const poolTargetSchema = z.strictObject({
   from: z.number().int().min(0).max(1000).optional(),
   hedgeable: z.boolean().optional(),
   to: z.number().int().min(0).max(1000),
+  /**
+   * Nodes that must be Ready for the scale-up to count as done, when fewer than `to` (spare nodes asked for beyond the
+   * need): read from the cluster's Kubernetes API while the AKS operation still runs. Absent: AKS's own completion.
+   */
+  need: z.number().int().min(0).max(1000).optional(),
   operation: z.string().optional(),
 });
 export type PoolTargetInput = z.input<typeof poolTargetSchema>;

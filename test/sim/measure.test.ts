@@ -102,6 +102,34 @@ describe("lowerBoundSeconds", () => {
     ).toBe(20 + 520 + 230 + 35);
   });
 
+  it("does not wait for a pool's slowest spare nodes (the plan's spare count per pool)", () => {
+    const node = (pool: string, name: string, seconds: number) => ({
+      pool,
+      node: name,
+      requestedAt: s(90),
+      readyAt: s(90 + seconds),
+      seconds,
+    });
+    const w = waits({
+      nodeProvisioning: [
+        node("chat/a100z1", "a", 400),
+        node("chat/a100z1", "b", 640),
+        node("chat/a100z1", "c", 450),
+        node("chat/a100z2", "d", 500),
+        node("chat/a100z2", "e", 380),
+      ],
+    });
+    const at = { ...base, detectedAt: s(80) };
+    // Without spares every node counts: the slowest is 640 s.
+    expect(lowerBoundSeconds(w, at)).toBe(20 + 640);
+    // One spare on a100z1: its slowest (640 s) is not needed; a100z2's slowest (500 s) now is the wait.
+    expect(lowerBoundSeconds(w, { ...at, spareOf: (p) => (p === "chat/a100z1" ? 1 : 0) })).toBe(20 + 500);
+    // One spare on each: 450 s (a100z1) and 380 s (a100z2).
+    expect(lowerBoundSeconds(w, { ...at, spareOf: () => 1 })).toBe(20 + 450);
+    // A spare count as large as the pool still leaves its fastest node to wait for.
+    expect(lowerBoundSeconds(w, { ...at, spareOf: () => 5 })).toBe(20 + 400);
+  });
+
   it("without a signal, detection is when the world made the fault detectable", () => {
     const w = waits({
       faults: [{ id: "f", kind: "region-down", at: s(60), detectableAt: s(75), clearedAt: null }],

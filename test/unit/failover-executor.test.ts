@@ -495,6 +495,36 @@ describe("failover executor: hedged allocation", () => {
     });
   });
 
+  it("passes a change's need (its set-to count less its spare nodes) to the attempt, never to a fallback or a release", () => {
+    const base = regionPlan([hedgeable]);
+    const plan: WorkloadPlan = { ...base, pools: [{ ...base.pools[0]!, to: 6, spare: 2 }] };
+    const state = createExecutor(plan, hedged, T0);
+    const begin = scaleCalls(dueActions(state, T0));
+    expect(begin.map((a) => a.input)).toEqual([expect.objectContaining({ pool: "a100z1", to: 6, need: 4 })]);
+    applyResult(state, startHedged(state)[0]!, { kind: "pending", operation: "op-2" }, T0);
+    const polls = scaleCalls(dueActions(state, T0 + 10_000));
+    expect(polls.find((a) => poolOf(a) === "a100z1")?.input).toMatchObject({ to: 6, need: 4, operation: "op-1" });
+    // The hedge is a fallback candidate: all of its nodes are needed.
+    expect(polls.find((a) => poolOf(a) === "a100z2")?.input).not.toHaveProperty("need");
+    // The hedge wins; the attempt it beat is released: waiting for its operation to end and going back down must
+    // not stop at "enough nodes Ready".
+    answer(state, polls, T0 + 10_000, (a) => (poolOf(a) === "a100z2" ? { kind: "done" } : { kind: "pending" }));
+    const release = stepById(state, "release:westus3/a100z1")!;
+    applyResult(
+      state,
+      dueActions(state, T0 + 10_000).find((a) => a.stepId === release.id)!,
+      { kind: "done" },
+      T0,
+    );
+    const wait = dueActions(state, T0 + 10_000).find((a) => a.stepId === release.id)!;
+    expect(wait).toMatchObject({ call: "getScaleStatus", input: { pool: "a100z1", operation: "op-1" } });
+    expect(wait.input).not.toHaveProperty("need");
+    applyResult(state, wait, { kind: "done" }, T0 + 20_000);
+    const back = dueActions(state, T0 + 20_000).find((a) => a.stepId === release.id)!;
+    expect(back).toMatchObject({ call: "beginScalePool", input: { pool: "a100z1", to: 2 } });
+    expect(back.input).not.toHaveProperty("need");
+  });
+
   it("does not hedge without the option, with a candidate that needs the attempt's quota, or in another region", () => {
     for (const [opts, candidate] of [
       [options, hedgeable],

@@ -135,9 +135,10 @@ describe("cutover plan", () => {
     expect(r.stdout.split("\n")[0]).toBe(
       `Failover plan for a failure of eastus2: OK, predicted RTO ${formatSeconds(expected.predictedRtoSeconds)}`,
     );
-    expect(r.stdout).toMatch(/^ {4}REGION {3}POOL {4}ZONE {2}VM SIZE {19}FROM {2}TO {2}FALLBACKS \(set-to\)$/m);
+    expect(r.stdout).toMatch(/^ {4}REGION {3}POOL {4}ZONE {2}VM SIZE {19}FROM {2}TO {11}FALLBACKS \(set-to\)$/m);
+    // The example asks for one spare node on each pool it scales (capacity.spareNodes: 1).
     expect(r.stdout).toMatch(
-      /^ {4}westus3 {2}h100z3 {2}3 {5}Standard_NC40ads_H100_v5 {2}0 {5}2 {3}westus3\/a100z1→5, westus3\/a100z2→5$/m,
+      /^ {4}westus3 {2}h100z3 {2}3 {5}Standard_NC40ads_H100_v5 {2}0 {5}3 \(1 spare\) {2}westus3\/a100z1→5, westus3\/a100z2→5$/m,
     );
     expect(r.stdout).toMatch(/^ {4}drain {3}chat-eastus2 {2}eastus2 {2}- {7}- {9}0$/m);
     expect(r.stdout).toContain(
@@ -164,11 +165,12 @@ describe("cutover plan", () => {
       zone: "1",
       vmSize: "Standard_NC24ads_A100_v4",
       from: 2,
-      to: 3,
+      to: 4,
+      spare: 1,
     });
-    // Each fallback says the count the plan leaves it at (a100z2 is itself planned 2 → 3) and whether it may be asked
-    // for as a hedge.
-    expect(chat.pools[0].fallbacks[0]).toMatchObject({ pool: "a100z2", from: 3, to: 4, hedgeable: true });
+    // Each fallback says the count the plan leaves it at (a100z2 is itself planned 2 → 3, plus a spare) and whether it
+    // may be asked for as a hedge.
+    expect(chat.pools[0].fallbacks[0]).toMatchObject({ pool: "a100z2", from: 4, to: 5, hedgeable: true });
     for (const s of chat.steps) {
       expect(Object.keys(s)).toEqual(expect.arrayContaining(["id", "kind", "after", "expectedSeconds"]));
       expect(typeof s.expectedSeconds).toBe("number");
@@ -322,7 +324,7 @@ describe("cutover plan", () => {
         "--json",
       ),
     );
-    expect(unavailable.workloads[0].pools.map((p: any) => `${p.pool}->${p.to}`)).toEqual(["a100z1->4", "a100z2->4"]);
+    expect(unavailable.workloads[0].pools.map((p: any) => `${p.pool}->${p.to}`)).toEqual(["a100z1->5", "a100z2->5"]);
     const missing = await run(
       "plan",
       "-t",

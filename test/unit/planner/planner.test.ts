@@ -36,8 +36,13 @@ function refused(result: PlanResult, workload: string): WorkloadRefusal {
   return entry;
 }
 
+/** `region/pool from->to`, or `from->need+spare` when the plan asks for spare nodes (set-to need + spare). */
 function poolsOf(p: WorkloadPlan): string[] {
-  return p.pools.map((c) => `${c.region}/${c.pool} ${c.from}->${c.to}`);
+  return p.pools.map((c) =>
+    c.spare === undefined
+      ? `${c.region}/${c.pool} ${c.from}->${c.to}`
+      : `${c.region}/${c.pool} ${c.from}->${c.to - c.spare}+${c.spare}`,
+  );
 }
 
 function exampleFrom(mutate: (raw: Record<string, any>) => void) {
@@ -72,7 +77,7 @@ describe("region failure", () => {
     const chat = ok(result, "chat");
     expect(chat.target).toEqual({ region: "westus3", zones: ["1", "2", "3"] });
     // 8 GPUs: westus3 holds 4; four more, spread over zones (the empty zone 3 first), then topology order.
-    expect(poolsOf(chat)).toEqual(["westus3/a100z1 2->3", "westus3/a100z2 2->3", "westus3/h100z3 0->2"]);
+    expect(poolsOf(chat)).toEqual(["westus3/a100z1 2->3+1", "westus3/a100z2 2->3+1", "westus3/h100z3 0->2+1"]);
     expect(chat.traffic).toEqual({
       frontDoor: "afd-chat",
       kind: "standard",
@@ -83,7 +88,8 @@ describe("region failure", () => {
       region: "westus3",
       beforeGpus: 4,
       loadGpus: 8,
-      gpus: 8,
+      // 8 needed and 3 spare nodes (one per scaled pool, the example's capacity.spareNodes: 1).
+      gpus: 11,
     });
     expect(chat.steps.map((s) => s.id)).toEqual([
       "detect",
@@ -535,7 +541,7 @@ describe("pools, fallbacks and quotas", () => {
       },
     };
     const chat = ok(plan(input), "chat");
-    expect(poolsOf(chat)).toEqual(["westus3/a100z1 2->4", "westus3/a100z2 2->4"]);
+    expect(poolsOf(chat)).toEqual(["westus3/a100z1 2->4+1", "westus3/a100z2 2->4+1"]);
     expect(chat.pools.flatMap((p) => p.fallbacks.map((f) => f.pool))).not.toContain("h100z3");
   });
 
@@ -550,7 +556,7 @@ describe("pools, fallbacks and quotas", () => {
       capacity: { pools: { "chat/eastus2/a100z2": 2 } },
     };
     const chat = ok(plan(input), "chat");
-    expect(poolsOf(chat)).toEqual(["eastus2/a100x4z3 0->1"]);
+    expect(poolsOf(chat)).toEqual(["eastus2/a100x4z3 0->1+1"]);
     expect(chat.pools[0]?.fallbacks.map((f) => [`${f.region}/${f.pool}`, f.from, f.to])).toEqual([
       ["eastus2/a100z2", 2, 4],
       ["westus3/a100z1", 2, 4],
@@ -560,11 +566,41 @@ describe("pools, fallbacks and quotas", () => {
     expect(planViolations(input, plan(input))).toEqual([]);
   });
 
+  it("asks for capacity.spareNodes more nodes on each pool it scales up, within the pool's max and the quota", () => {
+    const input = (mutate: (raw: Record<string, any>) => void): PlanInput => ({
+      topology: exampleFrom(mutate),
+      scope: { region: "eastus2" },
+      workload: "chat",
+    });
+    const none = ok(plan(input((r) => delete r.workloads[0].capacity.spareNodes)), "chat");
+    expect(poolsOf(none)).toEqual(["westus3/a100z1 2->3", "westus3/a100z2 2->3", "westus3/h100z3 0->2"]);
+    expect(none.pools.every((p) => p.spare === undefined)).toBe(true);
+    // Two spares each, but h100z3 stops at its max of 3, and the A100 quota (72 vCPUs: 3 nodes) leaves room for one
+    // A100 spare after the two needed A100 nodes.
+    const capped = ok(
+      plan(
+        input((r) => {
+          r.workloads[0].capacity.spareNodes = 2;
+          r.workloads[0].regions.westus3.gpuPools[2].max = 3;
+          r.capabilityMatrix.quotas.westus3.standardNCADSA100v4Family = 72;
+        }),
+      ),
+      "chat",
+    );
+    expect(poolsOf(capped)).toEqual(["westus3/a100z1 2->3+1", "westus3/a100z2 2->3", "westus3/h100z3 0->2+1"]);
+    expect(capped.notes).toContain(
+      "fewer spare nodes than capacity.spareNodes (2) on westus3/a100z1, westus3/a100z2, westus3/h100z3: pool max or vCPU quota",
+    );
+    expect(capped.steps.find((s) => s.id === "scale:westus3/h100z3")?.detail).toBe(
+      "set h100z3 (Standard_NC40ads_H100_v5, zone 3) to 3 nodes (from 0; done when 2 are Ready)",
+    );
+  });
+
   it("keeps within the free vCPU quota of each family", () => {
     const topology = exampleFrom((r) => (r.capabilityMatrix.quotas.westus3.standardNCADSA100v4Family = 24));
     const chat = ok(plan({ topology, scope: { region: "eastus2" }, workload: "chat" }), "chat");
-    // One A100 node fits the A100 quota; the H100 pool takes the rest.
-    expect(poolsOf(chat)).toEqual(["westus3/a100z1 2->3", "westus3/h100z3 0->3"]);
+    // One A100 node fits the A100 quota; the H100 pool takes the rest. No quota is left for an A100 spare node.
+    expect(poolsOf(chat)).toEqual(["westus3/a100z1 2->3", "westus3/h100z3 0->3+1"]);
     // The fallback for the H100 change may use only the A100 quota left (0): no A100 pool qualifies.
     expect(chat.pools[1]?.fallbacks).toEqual([]);
   });
@@ -627,7 +663,7 @@ describe("pools, fallbacks and quotas", () => {
       capacity: { pools: { "chat/westus3/a100z1": 5 } },
     };
     const chat = ok(plan(input), "chat");
-    expect(poolsOf(chat)).toEqual(["westus3/h100z3 0->1"]);
+    expect(poolsOf(chat)).toEqual(["westus3/h100z3 0->1+1"]);
   });
 
   it("never sets a pool above its max, even when the live count already is", () => {
@@ -641,7 +677,7 @@ describe("pools, fallbacks and quotas", () => {
     const chat = ok(plan(input), "chat");
     expect(chat.pools.map((p) => p.pool)).not.toContain("a100z1");
     expect(chat.pools.flatMap((p) => p.fallbacks.map((f) => f.pool))).not.toContain("a100z1");
-    expect(poolsOf(chat)).toEqual(["westus3/a100z2 2->4", "westus3/h100z3 0->3"]);
+    expect(poolsOf(chat)).toEqual(["westus3/a100z2 2->4+1", "westus3/h100z3 0->3+1"]);
   });
 });
 
