@@ -1,5 +1,5 @@
 metadata name = 'Cutover AKS agent pool operator'
-metadata description = 'Deployed into one AKS resource group: a custom role that can read clusters and write agent pools (nothing else), assigned on each listed cluster, plus Monitoring Reader on each cluster for its metrics.'
+metadata description = 'Deployed into one AKS resource group: a custom role that can read clusters, write agent pools, fetch the user kubeconfig and read Kubernetes nodes (nothing else), assigned on each listed cluster, plus Monitoring Reader on each cluster for its metrics.'
 
 @description('Required. Names of the clusters in this resource group that Cutover scales.')
 @minLength(1)
@@ -15,11 +15,22 @@ param principalKeys string[]
 
 // No built-in role is narrow enough: "Azure Kubernetes Service Contributor Role" (ed7f3fbd-7b88-4dd4-9017-9adb7ce333f8)
 // can rewrite the whole cluster. Cutover only sets agent pool counts (set-to, never add-to) and aborts its own operation.
+// It also counts a pool's Ready GPU nodes through the cluster's Kubernetes API (ARM has no per-pool Ready count):
+// listClusterUserCredential gives the API server address and CA (the user kubeconfig carries no secret on Microsoft
+// Entra clusters), and the data action nodes/read lets the identity list nodes on clusters that use Azure RBAC for
+// Kubernetes authorization (https://learn.microsoft.com/azure/aks/manage-azure-rbac). The built-in "Azure Kubernetes
+// Service RBAC Reader" does not include nodes/read (nodes are cluster-scoped), hence the data action here. Clusters that
+// use Kubernetes RBAC instead need a ClusterRoleBinding granting list on nodes to the identity (docs/kube-nodes.md).
 var poolOperatorActions = [
   'Microsoft.ContainerService/managedClusters/read'
   'Microsoft.ContainerService/managedClusters/agentPools/read'
   'Microsoft.ContainerService/managedClusters/agentPools/write'
   'Microsoft.ContainerService/managedClusters/agentPools/abort/action'
+  'Microsoft.ContainerService/managedClusters/listClusterUserCredential/action'
+]
+
+var poolOperatorDataActions = [
+  'Microsoft.ContainerService/managedClusters/nodes/read'
 ]
 
 // Built-in Monitoring Reader (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/monitor).
@@ -31,9 +42,9 @@ resource poolOperator 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: guid(subscription().id, resourceGroup().id, 'cutover-aks-agent-pool-operator')
   properties: {
     roleName: 'Cutover AKS agent pool operator (${resourceGroup().name}, ${take(subscription().subscriptionId, 8)})'
-    description: 'Read AKS clusters and create, update or abort agent pool operations. Assignable in this resource group only.'
+    description: 'Read AKS clusters, create, update or abort agent pool operations, fetch the user kubeconfig and list Kubernetes nodes. Assignable in this resource group only.'
     type: 'CustomRole'
-    permissions: [{ actions: poolOperatorActions, notActions: [] }]
+    permissions: [{ actions: poolOperatorActions, notActions: [], dataActions: poolOperatorDataActions, notDataActions: [] }]
     assignableScopes: [resourceGroup().id]
   }
 }
