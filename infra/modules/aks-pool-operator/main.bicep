@@ -19,8 +19,9 @@ param principalKeys string[]
 // listClusterUserCredential gives the API server address and CA (the user kubeconfig carries no secret on Microsoft
 // Entra clusters), and the data action nodes/read lets the identity list nodes on clusters that use Azure RBAC for
 // Kubernetes authorization (https://learn.microsoft.com/azure/aks/manage-azure-rbac). The built-in "Azure Kubernetes
-// Service RBAC Reader" does not include nodes/read (nodes are cluster-scoped), hence the data action here. Clusters that
-// use Kubernetes RBAC instead need a ClusterRoleBinding granting list on nodes to the identity (docs/kube-nodes.md).
+// Service RBAC Reader" is described as read access to "most objects in a namespace" and nodes are cluster-scoped, so
+// the one data action is granted here instead. Clusters that use Kubernetes RBAC need a ClusterRoleBinding granting
+// list on nodes to the identity (docs/kube-nodes.md).
 var poolOperatorActions = [
   'Microsoft.ContainerService/managedClusters/read'
   'Microsoft.ContainerService/managedClusters/agentPools/read'
