@@ -62,6 +62,26 @@ describe("shipped scenarios, end to end", () => {
       expect(report.phases.capacity).toBeGreaterThan(0);
       expect(report.phases.warmup).toBeGreaterThan(0);
       expect(report.rtoOverLowerBound).not.toBeNull();
+      // Spare nodes (the example's capacity.spareNodes: 1): each scale step is done once its needed nodes are Ready in
+      // the cluster's Kubernetes API, before AKS has finished the pool's operation (the world says when it did).
+      const scales = report.steps.filter((x) => x.kind === "scale");
+      expect(scales.map((x) => x.id).sort()).toEqual([
+        "scale:westus3/a100z1",
+        "scale:westus3/a100z2",
+        "scale:westus3/h100z3",
+      ]);
+      for (const step of scales) {
+        const pool = step.id.split("/")[1]!;
+        expect(step.detail).toMatch(/ nodes Ready \(\d+ needed; 1 spare still provisioning\)$/);
+        const opEnd = report.timeline.find(
+          (e) =>
+            e.source === "world" &&
+            e.event.startsWith("pool-operation-succeeded") &&
+            e.event.includes(`/aks-chat-westus3/${pool}"`),
+        );
+        expect(step.end!).toBeLessThan(opEnd?.t ?? Number.POSITIVE_INFINITY);
+      }
+      expect(s.sim.requestLog.all().some((r) => r.service === "kubernetes")).toBe(true);
     });
   }, 300_000);
 
