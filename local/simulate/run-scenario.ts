@@ -490,9 +490,12 @@ export async function drive(
       : worldRecoverySeconds(simulation.samples, workload, faultAt);
   const training = instances.map((i) => i.report?.training).find((t) => t !== undefined) as
     ResumeTrainingResult | undefined;
+  // ARM's `list…` POST actions (listClusterUserCredential for the kubeconfig) read; they are not writes.
   const armWrites = sim.requestLog
     .find({ service: "arm" })
-    .filter((e) => e.method !== "GET" && !e.path.startsWith("/_sim")).length;
+    .filter(
+      (e) => e.method !== "GET" && !e.path.startsWith("/_sim") && !/\/list[A-Za-z]*$/.test(e.path.split("?")[0] ?? ""),
+    ).length;
   const lastSample = simulation.samples[simulation.samples.length - 1];
   const timeline = [
     ...sim.timeline

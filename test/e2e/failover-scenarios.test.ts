@@ -82,6 +82,9 @@ describe("shipped scenarios, end to end", () => {
         expect(step.end!).toBeLessThan(opEnd?.t ?? Number.POSITIVE_INFINITY);
       }
       expect(s.sim.requestLog.all().some((r) => r.service === "kubernetes")).toBe(true);
+      // Three pool PUTs and one Front Door origin update; the kubeconfig POST (listClusterUserCredential) is a read.
+      expect(s.sim.requestLog.find({ service: "arm", path: "/listClusterUserCredential" }).length).toBeGreaterThan(0);
+      expect(report.armWrites).toBe(4);
     });
   }, 300_000);
 
