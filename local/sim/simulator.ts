@@ -196,24 +196,14 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     if (service === "kubernetes") {
       // The clusters' Kubernetes API servers (local/sim/kube-api.ts): their own auth, no ARM faults.
       const k = /^\/k8s\/([^/]+)\/([^/]+)(\/.*)?$/.exec(path);
-      const r =
-        k === null
-          ? kube.handle({
-              method,
-              resourceGroup: "",
-              cluster: "",
-              path,
-              query: url.searchParams,
-              authorization: undefined,
-            })
-          : kube.handle({
-              method,
-              resourceGroup: k[1]!,
-              cluster: k[2]!,
-              path: k[3] ?? "/",
-              query: url.searchParams,
-              authorization: headerOf(req, "authorization"),
-            });
+      const r = kube.handle({
+        method,
+        resourceGroup: k?.[1] ?? "",
+        cluster: k?.[2] ?? "",
+        path: k === null ? path : (k[3] ?? "/"),
+        query: url.searchParams,
+        authorization: k === null ? undefined : headerOf(req, "authorization"),
+      });
       if (r.kind === "unreachable") {
         entry.status = 0;
         req.socket.destroy();

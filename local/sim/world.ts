@@ -466,7 +466,7 @@ export class World {
 
   /** Ready nodes of a pool that are also reachable (their zone and region are up). */
   servingNodes(pool: SimPool): number {
-    return this.zoneDown(pool.region, pool.zone) ? 0 : readyNodes(pool, this.clock.now());
+    return this.nodesReachable(pool) ? readyNodes(pool, this.clock.now()) : 0;
   }
 
   readyGpus(workload: string, region: string): number {

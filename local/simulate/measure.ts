@@ -139,7 +139,9 @@ export function lowerBoundSeconds(
   const perPool = new Map<string, number[]>();
   for (const n of waits.nodeProvisioning) {
     if (n.requestedAt < fault.at || options.poolsOf(n.pool) !== options.workload) continue;
-    perPool.set(n.pool, [...(perPool.get(n.pool) ?? []), n.seconds]);
+    const seconds = perPool.get(n.pool) ?? [];
+    seconds.push(n.seconds);
+    perPool.set(n.pool, seconds);
   }
   const provisioning = [...perPool].flatMap(([pool, seconds]) => {
     const sorted = [...seconds].sort((a, b) => a - b);
