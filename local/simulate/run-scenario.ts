@@ -14,6 +14,7 @@ import type { ResumeTrainingResult } from "../../src/runbooks/training-contracts
 import type { WorkloadPlan } from "../../src/domain/plan";
 import {
   breakerEntityStateSchema,
+  FAILBACK_MAX_ATTEMPTS,
   HEALTH_ORCHESTRATIONS,
   type FailbackReport,
   type FailbackStatus,
@@ -71,6 +72,8 @@ export interface FailbackSummary {
   readonly endedAt: number | null;
   readonly steps: FailbackReport["steps"];
   readonly reasons: ReadonlyArray<string>;
+  /** Earlier attempts that were refused for a reason time can cure (the app tried again under the same id). */
+  readonly earlierAttempts: NonNullable<FailbackReport["earlierAttempts"]>;
 }
 
 /**
@@ -315,17 +318,22 @@ export async function drive(
           }
         }
       }
-      // A failback is still to come while a live failover succeeded, every fault has cleared and none started yet.
+      // A failback is still to come while a live failover succeeded, every fault has cleared and none started yet, or
+      // the one that did was refused for a reason time can cure (the app tries it again).
       const allCleared = sim.world.sampledWaits().faults.every((f) => f.clearedAt !== null);
       const failbackDue =
         failbackAuto &&
         allCleared &&
-        instances.some(
-          (i) =>
-            i.report?.outcome === "succeeded" &&
-            i.report.mode === "live" &&
-            !failbacks.some((f) => f.instanceId === `failback-${i.instanceId}`),
-        );
+        instances.some((i) => {
+          if (i.report?.outcome !== "succeeded" || i.report.mode !== "live") return false;
+          const fb = failbacks.find((f) => f.instanceId === `failback-${i.instanceId}`);
+          return (
+            fb === undefined ||
+            (fb.report?.outcome === "refused" &&
+              fb.report.retryable === true &&
+              (fb.report.earlierAttempts?.length ?? 0) + 1 < FAILBACK_MAX_ATTEMPTS)
+          );
+        });
       const allDone =
         instances.length > 0 &&
         instances.every((i) => TERMINAL.has(i.runtimeStatus)) &&
@@ -594,6 +602,7 @@ export async function drive(
       endedAt: i.report === undefined ? null : Math.round((Date.parse(i.report.endedAt) - faultAt) / 100) / 10,
       steps: i.report?.steps ?? i.status?.steps ?? [],
       reasons: i.report?.reasons ?? [],
+      earlierAttempts: i.report?.earlierAttempts ?? [],
     })),
     groundTruth: simulation.samples
       .filter((_, i) => i % 6 === 0)

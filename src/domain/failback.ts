@@ -52,6 +52,8 @@ export interface FailbackSnapshot {
   readonly origins: ReadonlyArray<OriginSetting>;
   readonly pools: ReadonlyArray<{ readonly region: string; readonly pool: string; readonly count: number }>;
   readonly gates?: ReadonlyArray<{ readonly region: string; readonly state: GateState }>;
+  /** What could not be read when the state was taken (a live snapshot's `errors`). */
+  readonly errors?: ReadonlyArray<string>;
 }
 
 export const failbackScopeSchema = z.strictObject({ region: z.string().min(1), zone: zoneSchema.optional() });
@@ -171,6 +173,12 @@ export interface FailbackRefusal {
   readonly reasons: ReadonlyArray<string>;
   /** When the soak time would be over, if that is what stands in the way. */
   readonly earliestAt?: number;
+  /**
+   * Whether asking again later can succeed: true when every reason is one time can cure (the breaker, the soak, an
+   * alert, a current state that could not be read), false when one is structural (a training workload, an origin the
+   * topology lacks, no other origin serving).
+   */
+  readonly retryable: boolean;
 }
 
 // ------------------------------------------------------------------------------------------------------------------
@@ -226,27 +234,35 @@ export function planFailback(input: FailbackInput): FailbackPlan | FailbackRefus
   const entry = workload.regions[scope.region];
   if (entry === undefined)
     throw new CutoverError("INVALID_INPUT", `failback scope: ${workload.name} has no region ${scope.region}`);
+  let structural = false;
   const refuse = (reasons: string[], earliestAt?: number): FailbackRefusal => ({
     status: "refused",
     workload: workload.name,
     scope,
     reasons: reasons.map((r) => `${workload.name}: not failing back to ${scopeText(scope)}: ${r}`),
     ...(earliestAt === undefined ? {} : { earliestAt }),
+    retryable: !structural,
   });
+  const permanent = (reason: string): void => {
+    structural = true;
+    blockers.reasons.push(reason);
+  };
 
   const blockers = failbackBlockers(input.breaker, input.now, options.soakMs);
   if (workload.kind === "training")
-    blockers.reasons.push("training workloads fail back by resuming in the hub (resumeTraining), not by traffic steps");
+    permanent("training workloads fail back by resuming in the hub (resumeTraining), not by traffic steps");
   const currentOrigins = new Map(current.origins.map((o) => [o.origin, o]));
   const beforeOrigins = new Map(before.origins.map((o) => [o.origin, o]));
   const returning = entry.origin;
   if (workload.kind === "inference") {
-    if (returning === undefined) blockers.reasons.push(`${scope.region} has no Front Door origin in the topology`);
+    if (returning === undefined) permanent(`${scope.region} has no Front Door origin in the topology`);
     else {
-      if (!currentOrigins.has(returning))
-        blockers.reasons.push(`origin ${returning} is missing from the current state`);
-      if (!beforeOrigins.has(returning))
-        blockers.reasons.push(`origin ${returning} is missing from the pre-failover snapshot`);
+      if (!currentOrigins.has(returning)) {
+        const why =
+          (current.errors ?? []).length === 0 ? "" : ` (the state read reported: ${(current.errors ?? []).join("; ")})`;
+        blockers.reasons.push(`origin ${returning} is missing from the current state${why}`);
+      }
+      if (!beforeOrigins.has(returning)) permanent(`origin ${returning} is missing from the pre-failover snapshot`);
     }
   }
   if (blockers.reasons.length > 0) return refuse(blockers.reasons, blockers.earliestAt);
@@ -276,8 +292,10 @@ export function planFailback(input: FailbackInput): FailbackPlan | FailbackRefus
 
   const others = Object.values(startOrigins).filter((o) => o.origin !== origin && o.enabledState === "Enabled");
   const servingPriority = others.length === 0 ? undefined : Math.min(...others.map((o) => o.priority));
-  if (servingPriority === undefined && startShare === 0)
+  if (servingPriority === undefined && startShare === 0) {
+    structural = true;
     return refuse([`no other origin of ${workload.name} is serving: there is no traffic to return gradually`]);
+  }
 
   const steps: FailbackStep[] = [];
   let previous: Record<string, OriginSetting> = { ...startOrigins };

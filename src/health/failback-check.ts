@@ -2,15 +2,23 @@
  * The failback check (run by the probe timer once a minute): for every scope whose last failover succeeded live, start
  * its failback once the scope's breaker has stayed closed — and the failover has been over — for the soak time, with
  * no alert firing. The failback itself re-checks all of this in its plan (src/domain/failback.ts) and waits for
- * approval unless `CUTOVER_FAILBACK_APPROVAL=none`; its instance id is derived from the failover's, so a failover is
- * failed back at most once however many rounds ask.
+ * approval unless `CUTOVER_FAILBACK_APPROVAL=none`; its instance id is derived from the failover's, so a failover has
+ * at most one failback at a time however many rounds ask. A failback refused for a reason time can cure (the state
+ * changed between this check and its plan, or a read failed) is tried again under the same id ({@link retryOf}).
  */
 import type * as df from "durable-functions";
 import type { Runtime } from "../composition";
 import type { WorkloadPlan } from "../domain/plan";
 import { startFailback } from "../http/failover-service";
 import type { FailoverReport } from "../runbooks/contracts";
-import { breakerKey, failbackInstanceId, type BreakerEntityState } from "../runbooks/health-contracts";
+import {
+  breakerKey,
+  FAILBACK_MAX_ATTEMPTS,
+  failbackInstanceId,
+  type BreakerEntityState,
+  type FailbackAttempt,
+  type FailbackReport,
+} from "../runbooks/health-contracts";
 
 export interface FailbackCheckDeps {
   readonly rt: Runtime;
@@ -28,6 +36,35 @@ async function status(client: df.DurableClient, id: string): Promise<df.DurableO
     if (/404|not found|No instance/i.test(error instanceof Error ? error.message : String(error))) return undefined;
     throw error;
   }
+}
+
+/** A refused failback is tried again no sooner than this after the refusal, doubling per attempt up to {@link MAX_RETRY_GAP_MS}. */
+export const RETRY_GAP_MS = 60_000;
+export const MAX_RETRY_GAP_MS = 1_800_000;
+
+type Retry =
+  | { readonly kind: "no" }
+  | { readonly kind: "gave-up"; readonly reasons: ReadonlyArray<string> }
+  | { readonly kind: "retry"; readonly attempts: FailbackAttempt[] };
+
+/**
+ * Whether a finished failback is tried again: only a refusal whose every reason time can cure (`retryable`; the check
+ * saw its conditions hold, so something changed between the check and the plan: a breaker, an alert, a failed read),
+ * after a back-off, and at most {@link FAILBACK_MAX_ATTEMPTS} times. Anything else (running, succeeded, relapsed, aborted,
+ * failed, a structural refusal) stays as it is.
+ */
+export function retryOf(earlier: df.DurableOrchestrationStatus, now: number): Retry {
+  if (String(earlier.runtimeStatus) !== "Completed") return { kind: "no" };
+  const report = earlier.output as FailbackReport | undefined;
+  if (report?.kind !== "failback" || report.outcome !== "refused" || report.retryable !== true) return { kind: "no" };
+  const attempts: FailbackAttempt[] = [
+    ...(report.earlierAttempts ?? []),
+    { startedAt: report.startedAt, endedAt: report.endedAt, reasons: report.reasons.slice(0, 20) },
+  ];
+  if (attempts.length >= FAILBACK_MAX_ATTEMPTS) return { kind: "gave-up", reasons: report.reasons };
+  const gap = Math.min(MAX_RETRY_GAP_MS, RETRY_GAP_MS * 2 ** (attempts.length - 1));
+  if (now - Date.parse(report.endedAt) < gap) return { kind: "no" };
+  return { kind: "retry", attempts };
 }
 
 /** Returns the failbacks it started (instance ids). */
@@ -50,7 +87,20 @@ export async function checkFailbacks(deps: FailbackCheckDeps): Promise<string[]>
     const report = failover.output as FailoverReport | undefined;
     if (report?.outcome !== "succeeded" || report.mode !== "live") continue;
     if (now - Date.parse(report.endedAt) < soakMs) continue;
-    if ((await status(client, failbackInstanceId(failoverId))) !== undefined) continue;
+    const earlier = await status(client, failbackInstanceId(failoverId));
+    let earlierAttempts: FailbackAttempt[] = [];
+    if (earlier !== undefined) {
+      const retry = retryOf(earlier, now);
+      if (retry.kind === "no") continue;
+      if (retry.kind === "gave-up") {
+        deps.log(
+          `failback of ${failoverId}: not retried: ${FAILBACK_MAX_ATTEMPTS} attempts were refused, the last for: ${retry.reasons.join("; ")}`,
+        );
+        continue;
+      }
+      earlierAttempts = retry.attempts;
+    }
+    const attempt = earlierAttempts.length + 1;
 
     const plan = report.plan as WorkloadPlan | undefined;
     const outcome = await startFailback(
@@ -60,12 +110,14 @@ export async function checkFailbacks(deps: FailbackCheckDeps): Promise<string[]>
         scope,
         failoverInstanceId: failoverId,
         precedence: "automatic",
+        replaceFinished: attempt > 1,
         input: {
           workload: entry.workload,
           scope,
           failoverInstanceId: failoverId,
           poolsBefore: (plan?.pools ?? []).map((p) => ({ region: p.region, pool: p.pool, count: p.from })),
-          startedBy: `soak of ${Math.round(soakMs / 1000)} s after ${failoverId}`,
+          startedBy: `soak of ${Math.round(soakMs / 1000)} s after ${failoverId}${attempt === 1 ? "" : ` (attempt ${attempt})`}`,
+          earlierAttempts,
           topology: rt.topology,
           options: {
             failback: {

@@ -385,18 +385,23 @@ export interface FailbackRequest {
   readonly failoverInstanceId: string;
   readonly precedence: ShiftKind;
   readonly input: FailbackInputInit;
+  /** Start a new attempt over a finished one (same instance id) instead of joining it. */
+  readonly replaceFinished?: boolean;
 }
 
 /**
- * Starts the failback of one failover, at most once (its instance id is derived from the failover's), under the shift
- * rule. `joined` when it already exists (running or finished).
+ * Starts the failback of one failover, at most once at a time (its instance id is derived from the failover's), under
+ * the shift rule. `joined` when it already exists: running, or finished unless `replaceFinished`.
  */
 export async function startFailback(
   deps: Pick<FailoverServiceDeps, "client" | "now"> & { readonly control: ControlStore },
   request: FailbackRequest,
 ): Promise<StartOutcome> {
   const instanceId = failbackInstanceId(request.failoverInstanceId);
-  if ((await statusOf(deps.client, instanceId)) !== undefined) return { outcome: "joined", instanceId };
+  const existing = await statusOf(deps.client, instanceId);
+  // An earlier attempt is replaced only when the caller asks and it is over (the check retries a refused one).
+  if (existing !== undefined && !(request.replaceFinished === true && !ACTIVE.has(existing.runtimeStatus)))
+    return { outcome: "joined", instanceId };
   const decision = await acquireShift(deps, request.workload, {
     id: instanceId,
     kind: request.precedence,

@@ -105,7 +105,11 @@ export const failbackWorkloadOrchestrator: OrchestrationHandler = function* (con
     context.df.setCustomStatus(status);
   };
 
-  function* finish(outcome: FailbackOutcome, reasons: string[]): Generator<Task, FailbackReport, unknown> {
+  function* finish(
+    outcome: FailbackOutcome,
+    reasons: string[],
+    retryable?: boolean,
+  ): Generator<Task, FailbackReport, unknown> {
     phase = "done";
     note(`finished: ${outcome}${reasons.length > 0 ? ` (${reasons.join("; ")})` : ""}`);
     const report: FailbackReport = {
@@ -115,6 +119,8 @@ export const failbackWorkloadOrchestrator: OrchestrationHandler = function* (con
       failoverInstanceId: input.failoverInstanceId,
       outcome,
       reasons,
+      ...(retryable === undefined ? {} : { retryable }),
+      ...(input.earlierAttempts.length === 0 ? {} : { earlierAttempts: input.earlierAttempts }),
       steps,
       notes,
       capacity,
@@ -135,8 +141,14 @@ export const failbackWorkloadOrchestrator: OrchestrationHandler = function* (con
   note(
     `failback of ${input.workload} to ${scopeText} started by ${input.startedBy} (undoes ${input.failoverInstanceId})`,
   );
+  const lastRefusal = input.earlierAttempts.at(-1);
+  if (lastRefusal !== undefined)
+    note(
+      `attempt ${input.earlierAttempts.length + 1}; attempt ${input.earlierAttempts.length} was refused at ${lastRefusal.endedAt}: ${lastRefusal.reasons.join("; ")}`,
+    );
   const found = topology.workloads.find((w) => w.name === input.workload);
-  if (found === undefined) return yield* finish("refused", [`workload ${input.workload} is not in the topology`]);
+  if (found === undefined)
+    return yield* finish("refused", [`workload ${input.workload} is not in the topology`], false);
   const workload: Workload = found;
   const frontDoor = workload.frontDoor === undefined ? undefined : topology.frontDoors[workload.frontDoor];
   const workloadOrigins = Object.values(workload.regions)
@@ -148,7 +160,7 @@ export const failbackWorkloadOrchestrator: OrchestrationHandler = function* (con
   const snapshot = yield* takeSnapshot(context, topology, workload, frontDoor);
   const stored: unknown = yield context.df.callEntity(entityId, BREAKER_OPERATIONS.get);
   const entity = breakerEntityStateSchema.safeParse(stored);
-  if (!entity.success) return yield* finish("refused", [`the ${scopeText} breaker has no state yet`]);
+  if (!entity.success) return yield* finish("refused", [`the ${scopeText} breaker has no state yet`], true);
   const planned = planFailback({
     workload,
     scope,
@@ -158,7 +170,7 @@ export const failbackWorkloadOrchestrator: OrchestrationHandler = function* (con
     now: now(),
     options: options.failback,
   });
-  if (planned.status === "refused") return yield* finish("refused", [...planned.reasons]);
+  if (planned.status === "refused") return yield* finish("refused", [...planned.reasons], planned.retryable);
   const plan: FailbackPlan = planned;
   notes = plan.notes;
   for (const s of plan.steps) steps.push({ index: s.index, target: s.target, share: s.share });

@@ -140,6 +140,19 @@ export interface BreakerRecordResult {
 // ------------------------------------------------------------------------------------------------------------------
 // Failback runbook.
 
+/** A failback refused for a reason time can cure is attempted at most this many times in all (src/health/failback-check.ts). */
+export const FAILBACK_MAX_ATTEMPTS = 10;
+
+/** One refused attempt of a failback, as a later attempt records it. */
+function failbackAttemptSchema() {
+  return z.strictObject({
+    startedAt: z.string().min(1),
+    endedAt: z.string().min(1),
+    reasons: z.array(z.string()).max(20),
+  });
+}
+export type FailbackAttempt = z.infer<ReturnType<typeof failbackAttemptSchema>>;
+
 export const failbackInputSchema = z.strictObject({
   workload: z.string().min(1),
   scope: scopeSchema,
@@ -152,6 +165,11 @@ export const failbackInputSchema = z.strictObject({
   poolsBefore: z.array(z.strictObject({ region: z.string(), pool: z.string(), count: z.number().int().min(0) })),
   /** Who or what started it, for the record. */
   startedBy: z.string().min(1),
+  /**
+   * Earlier attempts of this failback (same instance id) that were refused for a reason time can cure, oldest first:
+   * a new attempt replaces the refused instance, and its report keeps theirs (nothing is lost).
+   */
+  earlierAttempts: z.array(failbackAttemptSchema()).max(50).default([]),
   /** The topology as it was when the failback started; the runbook never reads config. */
   topology: topologySchema,
   options: z
@@ -205,6 +223,10 @@ export interface FailbackReport {
   readonly failoverInstanceId: string;
   readonly outcome: FailbackOutcome;
   readonly reasons: ReadonlyArray<string>;
+  /** A refusal only: whether a later attempt can succeed (every reason is one time can cure). */
+  readonly retryable?: boolean;
+  /** Earlier refused attempts this one replaced (see `FailbackInput.earlierAttempts`). */
+  readonly earlierAttempts?: ReadonlyArray<FailbackAttempt>;
   readonly steps: ReadonlyArray<FailbackStepRecord>;
   readonly notes: ReadonlyArray<string>;
   readonly capacity: ReadonlyArray<{

@@ -55,7 +55,7 @@ describe("issue #6: failback, end to end", () => {
       // One failback, started only after the eastus2 breaker closed and soaked (300 s), and it succeeded in steps.
       expect(report.failbacks).toHaveLength(1);
       const fb = report.failbacks[0]!;
-      expect(fb.outcome).toBe("succeeded");
+      expect({ outcome: fb.outcome, reasons: fb.reasons }).toMatchObject({ outcome: "succeeded" });
       const closed = report.breakerTransitions.find((t) => t.breaker === "chat:eastus2" && t.to === "closed");
       expect(closed).toBeDefined();
       expect(fb.startedAt).toBeGreaterThanOrEqual(closed!.t + 300);
@@ -87,6 +87,41 @@ describe("issue #6: failback, end to end", () => {
       expect(truth.regions["westus3"]?.trafficShare).toBeCloseTo(0.5, 2);
       expect(truth.servedWithinSlo).toBeGreaterThanOrEqual(0.99);
       for (const p of surged) expect(pool(s, "westus3", p.pool)).toMatchObject({ count: p.from, servingNodes: p.from });
+    });
+  }, 600_000);
+
+  it("a failback refused because Front Door could not be read is tried again a minute later and succeeds, keeping the refusal on record", async () => {
+    // The shipped scenario, plus ARM failing every read of Front Door's origins from 5 s before the failback's first
+    // attempt (1450 s, as in the shipped run) for 50 s: that attempt's state read cannot see the returning origin.
+    const base = parse(readFileSync(shipped("failback-after-recovery"), "utf8")) as Record<string, unknown>;
+    const faults = [
+      ...(base["faults"] as unknown[]),
+      {
+        id: "afd-reads-fail",
+        kind: "http-error",
+        target: "arm",
+        status: 500,
+        at: 1445 + 60,
+        durationSeconds: 50,
+        match: { method: "GET", pathContains: "/origins" },
+      },
+    ];
+    const { version: _v, name: _n, topology: _t, ...rest } = base;
+    await runAndInspect(adHocScenario({ ...rest, faults }), (report, s) => {
+      const failed = s.sim.requestLog.find({ service: "arm", path: "/origins" }).filter((e) => e.status === 500);
+      expect(failed.length).toBeGreaterThan(0);
+      expect(report.failbacks).toHaveLength(1);
+      const fb = report.failbacks[0]!;
+      expect(fb.earlierAttempts).toHaveLength(1);
+      expect(fb.earlierAttempts[0]!.reasons.join(" ")).toMatch(
+        /origin chat-eastus2 is missing from the current state \(the state read reported: front door: /,
+      );
+      const refusedAt = (Date.parse(fb.earlierAttempts[0]!.endedAt) - faultAt(s)) / 1000;
+      expect(fb.startedAt).toBeGreaterThanOrEqual(refusedAt + 60);
+      expect({ outcome: fb.outcome, reasons: fb.reasons }).toMatchObject({ outcome: "succeeded" });
+      expect(fb.steps.map((x) => x.target)).toEqual([0.1, 0.25, "original"]);
+      expect(s.sim.world.gateState("chat", "eastus2")).toBe("open");
+      expect(s.sim.world.groundTruth("chat").regions["eastus2"]?.trafficShare).toBeCloseTo(0.5, 2);
     });
   }, 600_000);
 

@@ -297,6 +297,50 @@ describe("planFailback", () => {
       now: T0,
     });
     expect(t.status === "refused" ? t.reasons.length : 0).toBe(2);
+    // An alert can resolve (a later attempt may plan); a training workload never fails back by traffic steps.
+    expect(r).toMatchObject({ status: "refused", retryable: true });
+    expect(t).toMatchObject({ status: "refused", retryable: false });
+  });
+
+  it("refuses as retryable when the returning origin could not be read, naming the read's error; structural gaps are not", () => {
+    const unread: FailbackSnapshot = {
+      ...AFTER,
+      origins: [],
+      errors: ["front door: 500 InternalServerError"],
+    };
+    const base = { workload: chat, scope: { region: "eastus2" }, before: BEFORE, now: T0 };
+    const r = planFailback({ ...base, current: unread, breaker: closedSince(T0 - 60 * MIN) });
+    expect(r).toEqual({
+      status: "refused",
+      workload: "chat",
+      scope: { region: "eastus2" },
+      reasons: [
+        "chat: not failing back to eastus2: origin chat-eastus2 is missing from the current state (the state read reported: front door: 500 InternalServerError)",
+      ],
+      retryable: true,
+    });
+    // Missing from the pre-failover snapshot (the topology's own origins): no later attempt can fix that.
+    const noBefore = planFailback({
+      ...base,
+      current: AFTER,
+      before: { ...BEFORE, origins: BEFORE.origins.filter((o) => o.origin !== "chat-eastus2") },
+      breaker: closedSince(T0 - 60 * MIN),
+    });
+    expect(noBefore).toMatchObject({ status: "refused", retryable: false });
+    // Nothing else serving: there is no traffic to return gradually.
+    const alone = planFailback({
+      ...base,
+      current: {
+        ...AFTER,
+        origins: [
+          origin("eastus2", "chat-eastus2", 50, 1, "Disabled"),
+          origin("westus3", "chat-westus3", 50, 1, "Disabled"),
+        ],
+      },
+      breaker: closedSince(T0 - 60 * MIN),
+    });
+    expect(alone).toMatchObject({ status: "refused", retryable: false });
+    expect(alone.status === "refused" ? alone.reasons[0] : "").toMatch(/no other origin of chat is serving/);
   });
 
   it("rejects bad options and a scope outside the workload", () => {
