@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { drive, type SimulateOptions, type SimulateReport } from "../../local/simulate/run-scenario";
 import { startSimulation, type Simulation } from "../../local/simulate/environment";
+import { formatReportText } from "../../local/simulate/text-report";
 import type { Scenario } from "../../local/sim/scenario";
 import { REPO } from "../support/topology";
 
@@ -33,9 +34,16 @@ export async function runAndInspect(
   });
   try {
     const report = await drive(simulation, options);
-    await inspect(report, simulation);
-    expectNotVerifiedEarly(report);
-    expectNoFailoverOutsideTheFaults(report, simulation.loaded.scenario);
+    try {
+      await inspect(report, simulation);
+      expectNotVerifiedEarly(report);
+      expectNoFailoverOutsideTheFaults(report, simulation.loaded.scenario);
+    } catch (error) {
+      // The whole run (timeline, failbacks, breakers) beside the failed assertion: a run that fails only on another
+      // machine can then be read from its CI log.
+      process.stderr.write(`\n${formatReportText(report)}\n`);
+      throw error;
+    }
     return report;
   } finally {
     await simulation.stop();
