@@ -15,7 +15,8 @@
  *   is replaced by the region run, because a zone outage that spread to the region must not wait for the zone run to
  *   expire. Any other equal-precedence request is **refused** (`held-by-equal`).
  * - Every shift has an expiry (a time to live capped per kind); an expired shift is no longer active at any call made
- *   at or after its expiry. Runs renew their shift while they work and end it when done.
+ *   at or after its expiry. The probe timer ends the shift of a finished run; runs do not renew theirs yet
+ *   ({@link renewShift} is not called by any runbook; docs/breaker.md, "Shifts").
  *
  * Invariants (property-tested): at most one active shift; the active shift is never replaced by one of lower
  * precedence; recorded shifts never overlap in time and never outlive their expiry. Functions are pure (`now` is
@@ -74,7 +75,7 @@ export const shiftOptionsSchema = z
   .strictObject({
     /**
      * Longest time to live per kind. An automatic failover's objective is minutes (RTO ≤ 15 min) but Front Door
-     * propagation can take 20 min (azure-facts §1.3) and the runbook waits on approvals: 4 h, renewed while it works.
+     * propagation can take 20 min (azure-facts §1.3) and the runbook waits on approvals: 4 h.
      * A drill is bounded by its window: 2 h. An operator's shift: 24 h.
      */
     maxTtlMs: z
