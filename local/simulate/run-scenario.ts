@@ -14,7 +14,7 @@ import type { ResumeTrainingResult } from "../../src/runbooks/training-contracts
 import type { WorkloadPlan } from "../../src/domain/plan";
 import {
   breakerEntityStateSchema,
-  FAILBACK_MAX_ATTEMPTS,
+  failbackMayBeRetried,
   HEALTH_ORCHESTRATIONS,
   type FailbackReport,
   type FailbackStatus,
@@ -327,12 +327,7 @@ export async function drive(
         instances.some((i) => {
           if (i.report?.outcome !== "succeeded" || i.report.mode !== "live") return false;
           const fb = failbacks.find((f) => f.instanceId === `failback-${i.instanceId}`);
-          return (
-            fb === undefined ||
-            (fb.report?.outcome === "refused" &&
-              fb.report.retryable === true &&
-              (fb.report.earlierAttempts?.length ?? 0) + 1 < FAILBACK_MAX_ATTEMPTS)
-          );
+          return fb === undefined || failbackMayBeRetried(fb.report);
         });
       const allDone =
         instances.length > 0 &&

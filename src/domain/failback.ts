@@ -258,8 +258,8 @@ export function planFailback(input: FailbackInput): FailbackPlan | FailbackRefus
     if (returning === undefined) permanent(`${scope.region} has no Front Door origin in the topology`);
     else {
       if (!currentOrigins.has(returning)) {
-        const why =
-          (current.errors ?? []).length === 0 ? "" : ` (the state read reported: ${(current.errors ?? []).join("; ")})`;
+        const errors = current.errors ?? [];
+        const why = errors.length === 0 ? "" : ` (the state read reported: ${errors.join("; ")})`;
         blockers.reasons.push(`origin ${returning} is missing from the current state${why}`);
       }
       if (!beforeOrigins.has(returning)) permanent(`origin ${returning} is missing from the pre-failover snapshot`);

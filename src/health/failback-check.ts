@@ -15,6 +15,7 @@ import {
   breakerKey,
   FAILBACK_MAX_ATTEMPTS,
   failbackInstanceId,
+  failbackMayBeRetried,
   type BreakerEntityState,
   type FailbackAttempt,
   type FailbackReport,
@@ -57,11 +58,11 @@ export function retryOf(earlier: df.DurableOrchestrationStatus, now: number): Re
   if (String(earlier.runtimeStatus) !== "Completed") return { kind: "no" };
   const report = earlier.output as FailbackReport | undefined;
   if (report?.kind !== "failback" || report.outcome !== "refused" || report.retryable !== true) return { kind: "no" };
+  if (!failbackMayBeRetried(report)) return { kind: "gave-up", reasons: report.reasons };
   const attempts: FailbackAttempt[] = [
     ...(report.earlierAttempts ?? []),
     { startedAt: report.startedAt, endedAt: report.endedAt, reasons: report.reasons.slice(0, 20) },
   ];
-  if (attempts.length >= FAILBACK_MAX_ATTEMPTS) return { kind: "gave-up", reasons: report.reasons };
   const gap = Math.min(MAX_RETRY_GAP_MS, RETRY_GAP_MS * 2 ** (attempts.length - 1));
   if (now - Date.parse(report.endedAt) < gap) return { kind: "no" };
   return { kind: "retry", attempts };

@@ -144,14 +144,12 @@ export interface BreakerRecordResult {
 export const FAILBACK_MAX_ATTEMPTS = 10;
 
 /** One refused attempt of a failback, as a later attempt records it. */
-function failbackAttemptSchema() {
-  return z.strictObject({
-    startedAt: z.string().min(1),
-    endedAt: z.string().min(1),
-    reasons: z.array(z.string()).max(20),
-  });
-}
-export type FailbackAttempt = z.infer<ReturnType<typeof failbackAttemptSchema>>;
+const failbackAttemptSchema = z.strictObject({
+  startedAt: z.string().min(1),
+  endedAt: z.string().min(1),
+  reasons: z.array(z.string()).max(20),
+});
+export type FailbackAttempt = z.infer<typeof failbackAttemptSchema>;
 
 export const failbackInputSchema = z.strictObject({
   workload: z.string().min(1),
@@ -169,7 +167,7 @@ export const failbackInputSchema = z.strictObject({
    * Earlier attempts of this failback (same instance id) that were refused for a reason time can cure, oldest first:
    * a new attempt replaces the refused instance, and its report keeps theirs (nothing is lost).
    */
-  earlierAttempts: z.array(failbackAttemptSchema()).max(50).default([]),
+  earlierAttempts: z.array(failbackAttemptSchema).max(50).default([]),
   /** The topology as it was when the failback started; the runbook never reads config. */
   topology: topologySchema,
   options: z
@@ -239,4 +237,17 @@ export interface FailbackReport {
   readonly timeline: ReadonlyArray<{ readonly at: string; readonly event: string }>;
   readonly startedAt: string;
   readonly endedAt: string;
+}
+
+/**
+ * Whether a finished failback's report lets it be tried again at all: a refusal whose every reason time can cure, with
+ * attempts left. When it is tried again is the failback check's back-off (src/health/failback-check.ts).
+ */
+export function failbackMayBeRetried(report: FailbackReport | undefined): boolean {
+  return (
+    report?.kind === "failback" &&
+    report.outcome === "refused" &&
+    report.retryable === true &&
+    (report.earlierAttempts?.length ?? 0) + 1 < FAILBACK_MAX_ATTEMPTS
+  );
 }
