@@ -257,13 +257,21 @@ export function planFailback(input: FailbackInput): FailbackPlan | FailbackRefus
   if (workload.kind === "inference") {
     if (returning === undefined) permanent(`${scope.region} has no Front Door origin in the topology`);
     else {
-      if (!currentOrigins.has(returning)) {
-        const errors = current.errors ?? [];
-        const why = errors.length === 0 ? "" : ` (the state read reported: ${errors.join("; ")})`;
-        blockers.reasons.push(`origin ${returning} is missing from the current state${why}`);
-      }
+      if (!currentOrigins.has(returning))
+        blockers.reasons.push(`origin ${returning} is missing from the current state${readErrors(current)}`);
       if (!beforeOrigins.has(returning)) permanent(`origin ${returning} is missing from the pre-failover snapshot`);
     }
+  }
+  // The returning scope's pools are set back before traffic returns: one that could not be read would be skipped, and
+  // traffic would return to whatever capacity it has now.
+  for (const pool of entry.gpuPools) {
+    if (scope.zone !== undefined && pool.zone !== scope.zone) continue;
+    const known = (s: FailbackSnapshot): boolean =>
+      s.pools.some((p) => p.region === scope.region && p.pool === pool.name);
+    if (known(before) && !known(current))
+      blockers.reasons.push(
+        `pool ${scope.region}/${pool.name} is missing from the current state${readErrors(current)}`,
+      );
   }
   if (blockers.reasons.length > 0) return refuse(blockers.reasons, blockers.earliestAt);
   const origin = returning as string;
@@ -458,6 +466,12 @@ function patchBetween(
     if (Object.keys(p).length > 0) patch[name] = p;
   }
   return patch;
+}
+
+/** The errors a live state read reported, as a parenthesis for a reason ("" when it reported none). */
+function readErrors(snapshot: FailbackSnapshot): string {
+  const errors = snapshot.errors ?? [];
+  return errors.length === 0 ? "" : ` (the state read reported: ${errors.join("; ")})`;
 }
 
 function capacityChanges(

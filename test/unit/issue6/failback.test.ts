@@ -319,6 +319,30 @@ describe("planFailback", () => {
       ],
       retryable: true,
     });
+    // A returning pool that could not be read would not be set back before traffic returns: refused, retryable.
+    const poolUnread = planFailback({
+      ...base,
+      current: {
+        ...AFTER,
+        pools: AFTER.pools.filter((p) => !(p.region === "eastus2" && p.pool === "a100z2")),
+        errors: ["pool eastus2/a100z2: 503 ServiceUnavailable"],
+      },
+      breaker: closedSince(T0 - 60 * MIN),
+    });
+    expect(poolUnread).toMatchObject({
+      status: "refused",
+      retryable: true,
+      reasons: [
+        "chat: not failing back to eastus2: pool eastus2/a100z2 is missing from the current state (the state read reported: pool eastus2/a100z2: 503 ServiceUnavailable)",
+      ],
+    });
+    // A surge pool elsewhere that could not be read is only left as it is (a note), as before.
+    const surgeUnread = planFailback({
+      ...base,
+      current: { ...AFTER, pools: AFTER.pools.filter((p) => !(p.region === "westus3" && p.pool === "a100z1")) },
+      breaker: closedSince(T0 - 60 * MIN),
+    });
+    expect(surgeUnread.status).toBe("ok");
     // Missing from the pre-failover snapshot (the topology's own origins): no later attempt can fix that.
     const noBefore = planFailback({
       ...base,
