@@ -304,8 +304,9 @@ export async function drive(
           seen.set(i.instanceId, line);
           progress(`t=${Math.round((now - faultAt) / 1000)}s ${i.instanceId}: ${line}`);
         }
-        // The simulated operator approves each failback step that waits for one.
-        const key = `${i.instanceId}#${i.status?.step ?? 0}`;
+        // The simulated operator approves each failback step that waits for one (of each attempt: a failback tried
+        // again runs under the same instance id).
+        const key = `${i.instanceId}@${i.createdTime}#${i.status?.step ?? 0}`;
         if (i.status?.phase === "approval" && !TERMINAL.has(i.runtimeStatus) && !approved.has(key)) {
           const since = waitingSince.get(key) ?? now;
           waitingSince.set(key, since);

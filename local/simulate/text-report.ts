@@ -59,7 +59,7 @@ export function formatReportText(report: SimulateReport, wallSeconds?: number): 
     for (const f of report.failbacks)
       lines.push(
         `    ${f.instanceId}: ${f.outcome}, ${f.startedAt} → ${f.endedAt ?? "…"} s, steps ${f.steps.map((x) => `${Math.round(x.share * 1000) / 10}%${x.passedAt === undefined ? "" : " ✓"}`).join(" → ")}${f.reasons.length > 0 ? ` (${f.reasons.join("; ")})` : ""}`,
-        ...f.earlierAttempts.map((a, i) => `      attempt ${i + 1} refused: ${a.reasons.join("; ")}`),
+        ...f.earlierAttempts.map((a, i) => `      attempt ${i + 1} ${a.outcome}: ${a.reasons.join("; ")}`),
       );
   }
   const openings = report.breakerTransitions.filter((t) => t.from === "closed" && t.to === "open").length;

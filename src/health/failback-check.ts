@@ -4,7 +4,8 @@
  * no alert firing. The failback itself re-checks all of this in its plan (src/domain/failback.ts) and waits for
  * approval unless `CUTOVER_FAILBACK_APPROVAL=none`; its instance id is derived from the failover's, so a failover has
  * at most one failback at a time however many rounds ask. A failback refused for a reason time can cure (the state
- * changed between this check and its plan, or a read failed) is tried again under the same id ({@link retryOf}).
+ * changed between this check and its plan, or a read failed), or that relapsed, is tried again under the same id once
+ * these conditions hold again ({@link retryOf}).
  */
 import type * as df from "durable-functions";
 import type { Runtime } from "../composition";
@@ -16,6 +17,7 @@ import {
   FAILBACK_MAX_ATTEMPTS,
   failbackInstanceId,
   failbackMayBeRetried,
+  failbackRetryableEnd,
   type BreakerEntityState,
   type FailbackAttempt,
   type FailbackReport,
@@ -39,7 +41,7 @@ async function status(client: df.DurableClient, id: string): Promise<df.DurableO
   }
 }
 
-/** A refused failback is tried again no sooner than this after the refusal, doubling per attempt up to {@link MAX_RETRY_GAP_MS}. */
+/** A failback is tried again no sooner than this after its last attempt ended, doubling per attempt up to {@link MAX_RETRY_GAP_MS}. */
 export const RETRY_GAP_MS = 60_000;
 export const MAX_RETRY_GAP_MS = 1_800_000;
 
@@ -49,21 +51,30 @@ type Retry =
   | { readonly kind: "retry"; readonly attempts: FailbackAttempt[] };
 
 /**
- * Whether a finished failback is tried again: only a refusal whose every reason time can cure (`retryable`; the check
- * saw its conditions hold, so something changed between the check and the plan: a breaker, an alert, a failed read),
- * after a back-off, and at most {@link FAILBACK_MAX_ATTEMPTS} times. Anything else (running, succeeded, relapsed, aborted,
- * failed, a structural refusal) stays as it is.
+ * Whether a finished failback is tried again (the caller has already seen the breaker closed and soaked, no alert):
+ * - a refusal whose every reason time can cure (`retryable`: something changed between the check and the plan — a
+ *   breaker, an alert, a failed read), after a back-off;
+ * - a relapse, once the soak time has passed since it ended as well (its evidence may not have opened the breaker, so
+ *   the breaker's own soak is not enough), and after the back-off;
+ * at most {@link FAILBACK_MAX_ATTEMPTS} times in all. Anything else (running, succeeded, aborted or denied, failed, a
+ * structural refusal) stays as it is.
  */
-export function retryOf(earlier: df.DurableOrchestrationStatus, now: number): Retry {
+export function retryOf(earlier: df.DurableOrchestrationStatus, now: number, soakMs: number): Retry {
   if (String(earlier.runtimeStatus) !== "Completed") return { kind: "no" };
   const report = earlier.output as FailbackReport | undefined;
-  if (report?.kind !== "failback" || report.outcome !== "refused" || report.retryable !== true) return { kind: "no" };
+  if (report === undefined || !failbackRetryableEnd(report)) return { kind: "no" };
   if (!failbackMayBeRetried(report)) return { kind: "gave-up", reasons: report.reasons };
   const attempts: FailbackAttempt[] = [
     ...(report.earlierAttempts ?? []),
-    { startedAt: report.startedAt, endedAt: report.endedAt, reasons: report.reasons.slice(0, 20) },
+    {
+      outcome: report.outcome === "relapsed" ? "relapsed" : "refused",
+      startedAt: report.startedAt,
+      endedAt: report.endedAt,
+      reasons: report.reasons.slice(0, 20),
+    },
   ];
-  const gap = Math.min(MAX_RETRY_GAP_MS, RETRY_GAP_MS * 2 ** (attempts.length - 1));
+  const backOff = Math.min(MAX_RETRY_GAP_MS, RETRY_GAP_MS * 2 ** (attempts.length - 1));
+  const gap = report.outcome === "relapsed" ? Math.max(backOff, soakMs) : backOff;
   if (now - Date.parse(report.endedAt) < gap) return { kind: "no" };
   return { kind: "retry", attempts };
 }
@@ -91,11 +102,11 @@ export async function checkFailbacks(deps: FailbackCheckDeps): Promise<string[]>
     const earlier = await status(client, failbackInstanceId(failoverId));
     let earlierAttempts: FailbackAttempt[] = [];
     if (earlier !== undefined) {
-      const retry = retryOf(earlier, now);
+      const retry = retryOf(earlier, now, soakMs);
       if (retry.kind === "no") continue;
       if (retry.kind === "gave-up") {
         deps.log(
-          `failback of ${failoverId}: not retried: ${FAILBACK_MAX_ATTEMPTS} attempts were refused, the last for: ${retry.reasons.join("; ")}`,
+          `failback of ${failoverId}: not retried: ${FAILBACK_MAX_ATTEMPTS} attempts ended without success, the last for: ${retry.reasons.join("; ")}`,
         );
         continue;
       }

@@ -141,10 +141,10 @@ export const failbackWorkloadOrchestrator: OrchestrationHandler = function* (con
   note(
     `failback of ${input.workload} to ${scopeText} started by ${input.startedBy} (undoes ${input.failoverInstanceId})`,
   );
-  const lastRefusal = input.earlierAttempts.at(-1);
-  if (lastRefusal !== undefined)
+  const last = input.earlierAttempts.at(-1);
+  if (last !== undefined)
     note(
-      `attempt ${input.earlierAttempts.length + 1}; attempt ${input.earlierAttempts.length} was refused at ${lastRefusal.endedAt}: ${lastRefusal.reasons.join("; ")}`,
+      `attempt ${input.earlierAttempts.length + 1}; attempt ${input.earlierAttempts.length} ${last.outcome} at ${last.endedAt}: ${last.reasons.join("; ")}`,
     );
   const found = topology.workloads.find((w) => w.name === input.workload);
   if (found === undefined)

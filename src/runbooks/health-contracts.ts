@@ -140,16 +140,21 @@ export interface BreakerRecordResult {
 // ------------------------------------------------------------------------------------------------------------------
 // Failback runbook.
 
-/** A failback refused for a reason time can cure is attempted at most this many times in all (src/health/failback-check.ts). */
+/**
+ * A failback refused for a reason time can cure, or that relapsed, is attempted at most this many times in all
+ * (src/health/failback-check.ts).
+ */
 export const FAILBACK_MAX_ATTEMPTS = 10;
 
-/** One refused attempt of a failback, as a later attempt records it. */
+/** One earlier attempt of a failback (refused, or relapsed), as a later attempt records it. */
 const failbackAttemptSchema = z.strictObject({
+  outcome: z.enum(["refused", "relapsed"]).default("refused"),
   startedAt: z.string().min(1),
   endedAt: z.string().min(1),
   reasons: z.array(z.string()).max(20),
 });
 export type FailbackAttempt = z.infer<typeof failbackAttemptSchema>;
+export type FailbackAttemptInit = z.input<typeof failbackAttemptSchema>;
 
 export const failbackInputSchema = z.strictObject({
   workload: z.string().min(1),
@@ -164,8 +169,8 @@ export const failbackInputSchema = z.strictObject({
   /** Who or what started it, for the record. */
   startedBy: z.string().min(1),
   /**
-   * Earlier attempts of this failback (same instance id) that were refused for a reason time can cure, oldest first:
-   * a new attempt replaces the refused instance, and its report keeps theirs (nothing is lost).
+   * Earlier attempts of this failback (same instance id), oldest first: refused for a reason time can cure, or
+   * relapsed. A new attempt replaces the finished instance, and its report keeps theirs (nothing is lost).
    */
   earlierAttempts: z.array(failbackAttemptSchema).max(50).default([]),
   /** The topology as it was when the failback started; the runbook never reads config. */
@@ -223,7 +228,7 @@ export interface FailbackReport {
   readonly reasons: ReadonlyArray<string>;
   /** A refusal only: whether a later attempt can succeed (every reason is one time can cure). */
   readonly retryable?: boolean;
-  /** Earlier refused attempts this one replaced (see `FailbackInput.earlierAttempts`). */
+  /** Earlier attempts this one replaced (see `FailbackInput.earlierAttempts`). */
   readonly earlierAttempts?: ReadonlyArray<FailbackAttempt>;
   readonly steps: ReadonlyArray<FailbackStepRecord>;
   readonly notes: ReadonlyArray<string>;
@@ -239,15 +244,18 @@ export interface FailbackReport {
   readonly endedAt: string;
 }
 
-/**
- * Whether a finished failback's report lets it be tried again at all: a refusal whose every reason time can cure, with
- * attempts left. When it is tried again is the failback check's back-off (src/health/failback-check.ts).
- */
-export function failbackMayBeRetried(report: FailbackReport | undefined): boolean {
+/** Whether a finished failback ended in a way a later attempt can follow: a retryable refusal, or a relapse. */
+export function failbackRetryableEnd(report: FailbackReport | undefined): boolean {
   return (
     report?.kind === "failback" &&
-    report.outcome === "refused" &&
-    report.retryable === true &&
-    (report.earlierAttempts?.length ?? 0) + 1 < FAILBACK_MAX_ATTEMPTS
+    ((report.outcome === "refused" && report.retryable === true) || report.outcome === "relapsed")
   );
+}
+
+/**
+ * Whether a finished failback's report lets it be tried again at all: a retryable end with attempts left. When it is
+ * tried again is the failback check's back-off (src/health/failback-check.ts).
+ */
+export function failbackMayBeRetried(report: FailbackReport | undefined): boolean {
+  return failbackRetryableEnd(report) && (report?.earlierAttempts?.length ?? 0) + 1 < FAILBACK_MAX_ATTEMPTS;
 }

@@ -125,6 +125,45 @@ describe("issue #6: failback, end to end", () => {
     });
   }, 600_000);
 
+  it("a failback that relapsed is tried again once eastus2 has soaked again, and succeeds, keeping the relapse on record", async () => {
+    // As the relapse test below, but eastus2's degradation lasts 5 minutes: once it is over and eastus2's breaker has
+    // been closed for the soak time again, the check tries the failback a second time.
+    const base = parse(readFileSync(shipped("failback-after-recovery"), "utf8")) as Record<string, unknown>;
+    const faults = [
+      ...(base["faults"] as unknown[]),
+      {
+        id: "eus2-relapse",
+        kind: "degraded-latency",
+        region: "eastus2",
+        workload: "chat",
+        factor: 4,
+        at: 2190,
+        durationSeconds: 300,
+      },
+    ];
+    const { version: _v, name: _n, topology: _t, ...rest } = base;
+    await runAndInspect(
+      adHocScenario({ ...rest, faults }),
+      (report, s) => {
+        expect(report.failovers).toBe(1);
+        expect(report.failbacks).toHaveLength(1);
+        const fb = report.failbacks[0]!;
+        expect(fb.earlierAttempts.map((a) => a.outcome)).toEqual(["relapsed"]);
+        expect(fb.earlierAttempts[0]!.reasons.join(" ")).toMatch(/relapse at step 2/);
+        const cleared = 2190 + 300 - 60;
+        const relapseEnded = (Date.parse(fb.earlierAttempts[0]!.endedAt) - faultAt(s)) / 1000;
+        expect(fb.startedAt).toBeGreaterThanOrEqual(Math.max(cleared, relapseEnded + 300));
+        expect({ outcome: fb.outcome, reasons: fb.reasons }).toMatchObject({ outcome: "succeeded" });
+        expect(s.sim.world.gateState("chat", "eastus2")).toBe("open");
+        expect(chatOrigin(s, "chat-eastus2")).toMatchObject({ enabledState: "Enabled", weight: 50, priority: 1 });
+        const truth = s.sim.world.groundTruth("chat");
+        expect(truth.regions["eastus2"]?.trafficShare).toBeCloseTo(0.5, 2);
+        expect(truth.servedWithinSlo).toBeGreaterThanOrEqual(0.99);
+      },
+      { horizonSeconds: 4500 },
+    );
+  }, 600_000);
+
   it("a relapse during a failback step stops it and returns to the safe state: eastus2 drained again, surge kept", async () => {
     // The shipped scenario, plus eastus2 degrading for good 30 s into the failback's second step (at 25% of traffic).
     const base = parse(readFileSync(shipped("failback-after-recovery"), "utf8")) as Record<string, unknown>;

@@ -1,7 +1,7 @@
 /**
- * The failback check's retry rule (`retryOf`, src/health/failback-check.ts): only a finished failback refused for a
- * reason time can cure is tried again, after a back-off that doubles per attempt, at most FAILBACK_MAX_ATTEMPTS times,
- * and the new attempt carries every earlier refusal.
+ * The failback check's retry rule (`retryOf`, src/health/failback-check.ts): a finished failback refused for a reason
+ * time can cure, or that relapsed, is tried again after a back-off that doubles per attempt (a relapse also waits a
+ * whole soak since it ended), at most FAILBACK_MAX_ATTEMPTS times, and the new attempt carries every earlier one.
  */
 import type * as df from "durable-functions";
 import { describe, expect, it } from "vitest";
@@ -13,6 +13,7 @@ import {
 } from "../../../src/runbooks/health-contracts";
 
 const T0 = Date.parse("2030-01-01T12:00:00Z");
+const SOAK = 1_800_000;
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 function report(overrides: Partial<FailbackReport> = {}): FailbackReport {
@@ -40,6 +41,7 @@ function finished(output: FailbackReport, runtimeStatus = "Completed"): df.Durab
 
 const earlier = (n: number): FailbackAttempt[] =>
   Array.from({ length: n }, (_, i) => ({
+    outcome: "refused" as const,
     startedAt: iso(T0 - (n - i) * 3_600_000),
     endedAt: iso(T0 - (n - i) * 3_600_000 + 1000),
     reasons: [`attempt ${i + 1}`],
@@ -47,17 +49,29 @@ const earlier = (n: number): FailbackAttempt[] =>
 
 describe("retryOf (failback check)", () => {
   it("tries a retryable refusal again once the gap has passed, carrying the refusal", () => {
-    expect(retryOf(finished(report()), T0 + RETRY_GAP_MS - 1)).toEqual({ kind: "no" });
-    expect(retryOf(finished(report()), T0 + RETRY_GAP_MS)).toEqual({
+    expect(retryOf(finished(report()), T0 + RETRY_GAP_MS - 1, SOAK)).toEqual({ kind: "no" });
+    expect(retryOf(finished(report()), T0 + RETRY_GAP_MS, SOAK)).toEqual({
       kind: "retry",
-      attempts: [{ startedAt: iso(T0 - 1000), endedAt: iso(T0), reasons: report().reasons }],
+      attempts: [{ outcome: "refused", startedAt: iso(T0 - 1000), endedAt: iso(T0), reasons: report().reasons }],
     });
+  });
+
+  it("tries a relapse again only once a whole soak has passed since it ended", () => {
+    const relapsed = report({ outcome: "relapsed", reasons: ["relapse at step 2: 3 of 12 probes failed"] });
+    delete (relapsed as { retryable?: boolean }).retryable;
+    expect(retryOf(finished(relapsed), T0 + SOAK - 1, SOAK)).toEqual({ kind: "no" });
+    expect(retryOf(finished(relapsed), T0 + SOAK, SOAK)).toEqual({
+      kind: "retry",
+      attempts: [{ outcome: "relapsed", startedAt: iso(T0 - 1000), endedAt: iso(T0), reasons: relapsed.reasons }],
+    });
+    // A short soak does not undercut the back-off.
+    expect(retryOf(finished(relapsed), T0 + RETRY_GAP_MS - 1, 1000).kind).toBe("no");
   });
 
   it("doubles the gap per attempt, capped", () => {
     const third = report({ earlierAttempts: earlier(2) });
-    expect(retryOf(finished(third), T0 + 4 * RETRY_GAP_MS - 1).kind).toBe("no");
-    const again = retryOf(finished(third), T0 + 4 * RETRY_GAP_MS);
+    expect(retryOf(finished(third), T0 + 4 * RETRY_GAP_MS - 1, SOAK).kind).toBe("no");
+    const again = retryOf(finished(third), T0 + 4 * RETRY_GAP_MS, SOAK);
     expect(again.kind).toBe("retry");
     expect(again.kind === "retry" ? again.attempts.map((a) => a.reasons[0]) : []).toEqual([
       "attempt 1",
@@ -65,23 +79,26 @@ describe("retryOf (failback check)", () => {
       report().reasons[0],
     ]);
     const late = report({ earlierAttempts: earlier(FAILBACK_MAX_ATTEMPTS - 2) });
-    expect(retryOf(finished(late), T0 + MAX_RETRY_GAP_MS - 1).kind).toBe("no");
-    expect(retryOf(finished(late), T0 + MAX_RETRY_GAP_MS).kind).toBe("retry");
+    expect(retryOf(finished(late), T0 + MAX_RETRY_GAP_MS - 1, SOAK).kind).toBe("no");
+    expect(retryOf(finished(late), T0 + MAX_RETRY_GAP_MS, SOAK).kind).toBe("retry");
   });
 
   it("gives up after the last attempt, saying why", () => {
     const last = report({ earlierAttempts: earlier(FAILBACK_MAX_ATTEMPTS - 1) });
-    expect(retryOf(finished(last), T0 + 10 * MAX_RETRY_GAP_MS)).toEqual({ kind: "gave-up", reasons: last.reasons });
+    expect(retryOf(finished(last), T0 + 10 * MAX_RETRY_GAP_MS, SOAK)).toEqual({
+      kind: "gave-up",
+      reasons: last.reasons,
+    });
   });
 
   it("leaves every other end alone: structural refusals, other outcomes, runs still going", () => {
     const later = T0 + 10 * MAX_RETRY_GAP_MS;
-    expect(retryOf(finished(report({ retryable: false })), later).kind).toBe("no");
+    expect(retryOf(finished(report({ retryable: false })), later, SOAK).kind).toBe("no");
     const { retryable: _dropped, ...older } = report();
-    expect(retryOf(finished(older), later).kind).toBe("no");
-    for (const outcome of ["succeeded", "relapsed", "aborted", "failed"] as const)
-      expect(retryOf(finished(report({ outcome })), later).kind).toBe("no");
-    expect(retryOf(finished(report(), "Running"), later).kind).toBe("no");
-    expect(retryOf(finished(report(), "Failed"), later).kind).toBe("no");
+    expect(retryOf(finished(older), later, SOAK).kind).toBe("no");
+    for (const outcome of ["succeeded", "aborted", "failed"] as const)
+      expect(retryOf(finished(report({ outcome })), later, SOAK).kind).toBe("no");
+    expect(retryOf(finished(report(), "Running"), later, SOAK).kind).toBe("no");
+    expect(retryOf(finished(report(), "Failed"), later, SOAK).kind).toBe("no");
   });
 });
