@@ -40,6 +40,23 @@ function chatOrigin(s: Simulation, origin: string): { enabledState: string; weig
   return o;
 }
 
+/** The shipped failback-after-recovery scenario with one more fault (`at` in seconds from the scenario's start). */
+function failbackWith(fault: Record<string, unknown>): string {
+  const base = parse(readFileSync(shipped("failback-after-recovery"), "utf8")) as Record<string, unknown>;
+  const { version: _v, name: _n, topology: _t, ...rest } = base;
+  return adHocScenario({ ...rest, faults: [...(base["faults"] as unknown[]), fault] });
+}
+
+/** eastus2 degrading (4× latency) 30 s into the shipped failback's second step (at 25% of traffic), for good. */
+const RELAPSE = {
+  id: "eus2-relapse",
+  kind: "degraded-latency",
+  region: "eastus2",
+  workload: "chat",
+  factor: 4,
+  at: 2190,
+};
+
 describe("issue #6: failback, end to end", () => {
   it("failback-after-recovery: after the soak, traffic returns in approved, gated steps and the surge is released", async () => {
     await runAndInspect(shipped("failback-after-recovery"), async (report, s) => {
@@ -93,21 +110,16 @@ describe("issue #6: failback, end to end", () => {
   it("a failback refused because Front Door could not be read is tried again a minute later and succeeds, keeping the refusal on record", async () => {
     // The shipped scenario, plus ARM failing every read of Front Door's origins from 5 s before the failback's first
     // attempt (1450 s, as in the shipped run) for 50 s: that attempt's state read cannot see the returning origin.
-    const base = parse(readFileSync(shipped("failback-after-recovery"), "utf8")) as Record<string, unknown>;
-    const faults = [
-      ...(base["faults"] as unknown[]),
-      {
-        id: "afd-reads-fail",
-        kind: "http-error",
-        target: "arm",
-        status: 500,
-        at: 1445 + 60,
-        durationSeconds: 50,
-        match: { method: "GET", pathContains: "/origins" },
-      },
-    ];
-    const { version: _v, name: _n, topology: _t, ...rest } = base;
-    await runAndInspect(adHocScenario({ ...rest, faults }), (report, s) => {
+    const scenario = failbackWith({
+      id: "afd-reads-fail",
+      kind: "http-error",
+      target: "arm",
+      status: 500,
+      at: 1445 + 60,
+      durationSeconds: 50,
+      match: { method: "GET", pathContains: "/origins" },
+    });
+    await runAndInspect(scenario, (report, s) => {
       const failed = s.sim.requestLog.find({ service: "arm", path: "/origins" }).filter((e) => e.status === 500);
       expect(failed.length).toBeGreaterThan(0);
       expect(report.failbacks).toHaveLength(1);
@@ -128,22 +140,9 @@ describe("issue #6: failback, end to end", () => {
   it("a failback that relapsed is tried again once eastus2 has soaked again, and succeeds, keeping the relapse on record", async () => {
     // As the relapse test below, but eastus2's degradation lasts 5 minutes: once it is over and eastus2's breaker has
     // been closed for the soak time again, the check tries the failback a second time.
-    const base = parse(readFileSync(shipped("failback-after-recovery"), "utf8")) as Record<string, unknown>;
-    const faults = [
-      ...(base["faults"] as unknown[]),
-      {
-        id: "eus2-relapse",
-        kind: "degraded-latency",
-        region: "eastus2",
-        workload: "chat",
-        factor: 4,
-        at: 2190,
-        durationSeconds: 300,
-      },
-    ];
-    const { version: _v, name: _n, topology: _t, ...rest } = base;
+    const scenario = failbackWith({ ...RELAPSE, durationSeconds: 300 });
     await runAndInspect(
-      adHocScenario({ ...rest, faults }),
+      scenario,
       (report, s) => {
         expect(report.failovers).toBe(1);
         expect(report.failbacks).toHaveLength(1);
@@ -166,13 +165,7 @@ describe("issue #6: failback, end to end", () => {
 
   it("a relapse during a failback step stops it and returns to the safe state: eastus2 drained again, surge kept", async () => {
     // The shipped scenario, plus eastus2 degrading for good 30 s into the failback's second step (at 25% of traffic).
-    const base = parse(readFileSync(shipped("failback-after-recovery"), "utf8")) as Record<string, unknown>;
-    const faults = [
-      ...(base["faults"] as unknown[]),
-      { id: "eus2-relapse", kind: "degraded-latency", region: "eastus2", workload: "chat", factor: 4, at: 2190 },
-    ];
-    const { version: _v, name: _n, topology: _t, ...rest } = base;
-    const scenario = adHocScenario({ ...rest, faults });
+    const scenario = failbackWith(RELAPSE);
     await runAndInspect(scenario, (report, s) => {
       expect(report.failovers).toBe(1);
       expect(report.failbacks).toHaveLength(1);
