@@ -169,7 +169,7 @@ export const SETTINGS = {
   CUTOVER_FAILBACK_MODE: {
     schema: z.enum(["auto", "off"]),
     description:
-      "auto (default): once a failed scope's breaker has stayed closed for the soak time, start its failback (which waits for approval unless CUTOVER_FAILBACK_APPROVAL=none); off: fail back by hand only. Optional, not set by the template.",
+      "auto (default): once a failed scope's breaker has stayed closed for the soak time, start its failback (which waits for approval unless CUTOVER_FAILBACK_APPROVAL=none); off: fail back by hand only (POST /api/failovers/{id}/failback). Optional, not set by the template.",
     setInAzure: false,
   },
   CUTOVER_FAILBACK_SOAK_SECONDS: {

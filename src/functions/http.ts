@@ -3,7 +3,7 @@ import { app } from "@azure/functions";
 import * as df from "durable-functions";
 import { alertsHandler, listAlertsHandler } from "../http/alerts";
 import { breakersHandler } from "../http/breakers";
-import { abortHandler, approveHandler, drillsHandler, getFailoverHandler } from "../http/failovers";
+import { abortHandler, approveHandler, drillsHandler, failbackHandler, getFailoverHandler } from "../http/failovers";
 import { gatesHandler } from "../http/gates";
 import { planHandler } from "../http/plan";
 import { practiceHandler } from "../http/practice";
@@ -46,6 +46,13 @@ app.http("abortFailover", {
   authLevel: "function",
   extraInputs: [durableClient],
   handler: abortHandler,
+});
+app.http("failbackFailover", {
+  route: "failovers/{id}/failback",
+  methods: ["POST"],
+  authLevel: "function",
+  extraInputs: [durableClient],
+  handler: failbackHandler,
 });
 app.http("plan", { route: "plan", methods: ["GET"], authLevel: "function", handler: planHandler });
 app.http("gates", {

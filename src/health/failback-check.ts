@@ -10,7 +10,9 @@
 import type * as df from "durable-functions";
 import type { Runtime } from "../composition";
 import type { WorkloadPlan } from "../domain/plan";
-import { startFailback } from "../http/failover-service";
+import type { FailbackOptions } from "../domain/failback";
+import type { ShiftKind } from "../domain/shift";
+import { startFailback, type FailbackRequest } from "../http/failover-service";
 import type { FailoverReport } from "../runbooks/contracts";
 import {
   breakerKey,
@@ -50,6 +52,20 @@ type Retry =
   | { readonly kind: "gave-up"; readonly reasons: ReadonlyArray<string> }
   | { readonly kind: "retry"; readonly attempts: FailbackAttempt[] };
 
+/** The attempts a new try of a finished, unsuccessful failback carries: its earlier ones and itself. */
+export function attemptsAfter(report: FailbackReport): FailbackAttempt[] {
+  if (report.outcome === "succeeded") throw new Error("a failback that succeeded has no next attempt");
+  return [
+    ...(report.earlierAttempts ?? []),
+    {
+      outcome: report.outcome,
+      startedAt: report.startedAt,
+      endedAt: report.endedAt,
+      reasons: report.reasons.slice(0, 20),
+    },
+  ];
+}
+
 /**
  * Whether a finished failback is tried again (the caller has already seen the breaker closed and soaked, no alert):
  * - a refusal whose every reason time can cure (`retryable`: something changed between the check and the plan — a
@@ -64,19 +80,53 @@ export function retryOf(earlier: df.DurableOrchestrationStatus, now: number, soa
   const report = earlier.output as FailbackReport | undefined;
   if (report === undefined || !failbackRetryableEnd(report)) return { kind: "no" };
   if (!failbackMayBeRetried(report)) return { kind: "gave-up", reasons: report.reasons };
-  const attempts: FailbackAttempt[] = [
-    ...(report.earlierAttempts ?? []),
-    {
-      outcome: report.outcome === "relapsed" ? "relapsed" : "refused",
-      startedAt: report.startedAt,
-      endedAt: report.endedAt,
-      reasons: report.reasons.slice(0, 20),
-    },
-  ];
+  const attempts = attemptsAfter(report);
   const backOff = Math.min(MAX_RETRY_GAP_MS, RETRY_GAP_MS * 2 ** (attempts.length - 1));
   const gap = report.outcome === "relapsed" ? Math.max(backOff, soakMs) : backOff;
   if (now - Date.parse(report.endedAt) < gap) return { kind: "no" };
   return { kind: "retry", attempts };
+}
+
+/**
+ * The request that starts (or, with earlier attempts, starts again) the failback of a live failover that succeeded:
+ * its pre-failover pool counts from the plan, the health settings' soak, hold and approval (approval overridable).
+ */
+export function failbackRequest(
+  rt: Runtime,
+  failoverId: string,
+  report: FailoverReport,
+  ask: {
+    readonly precedence: ShiftKind;
+    readonly startedBy: string;
+    readonly earlierAttempts: FailbackAttempt[];
+    readonly approval?: FailbackOptions["approval"];
+  },
+): FailbackRequest {
+  const plan = report.plan as WorkloadPlan | undefined;
+  return {
+    workload: report.workload,
+    scope: report.scope,
+    failoverInstanceId: failoverId,
+    precedence: ask.precedence,
+    replaceFinished: ask.earlierAttempts.length > 0,
+    input: {
+      workload: report.workload,
+      scope: report.scope,
+      failoverInstanceId: failoverId,
+      poolsBefore: (plan?.pools ?? []).map((p) => ({ region: p.region, pool: p.pool, count: p.from })),
+      startedBy: ask.startedBy,
+      earlierAttempts: ask.earlierAttempts,
+      topology: rt.topology,
+      options: {
+        failback: {
+          soakMs: rt.health.failback.soakSeconds * 1000,
+          holdMs: rt.health.failback.holdSeconds * 1000,
+          approval: ask.approval ?? rt.health.failback.approval,
+        },
+        pollSeconds: rt.pollSeconds,
+      },
+    },
+  };
 }
 
 /** Returns the failbacks it started (instance ids). */
@@ -114,33 +164,13 @@ export async function checkFailbacks(deps: FailbackCheckDeps): Promise<string[]>
     }
     const attempt = earlierAttempts.length + 1;
 
-    const plan = report.plan as WorkloadPlan | undefined;
     const outcome = await startFailback(
       { client, now: () => now, control: rt.control },
-      {
-        workload: entry.workload,
-        scope,
-        failoverInstanceId: failoverId,
+      failbackRequest(rt, failoverId, report, {
         precedence: "automatic",
-        replaceFinished: attempt > 1,
-        input: {
-          workload: entry.workload,
-          scope,
-          failoverInstanceId: failoverId,
-          poolsBefore: (plan?.pools ?? []).map((p) => ({ region: p.region, pool: p.pool, count: p.from })),
-          startedBy: `soak of ${Math.round(soakMs / 1000)} s after ${failoverId}${attempt === 1 ? "" : ` (attempt ${attempt})`}`,
-          earlierAttempts,
-          topology: rt.topology,
-          options: {
-            failback: {
-              soakMs,
-              holdMs: rt.health.failback.holdSeconds * 1000,
-              approval: rt.health.failback.approval,
-            },
-            pollSeconds: rt.pollSeconds,
-          },
-        },
-      },
+        startedBy: `soak of ${Math.round(soakMs / 1000)} s after ${failoverId}${attempt === 1 ? "" : ` (attempt ${attempt})`}`,
+        earlierAttempts,
+      }),
     );
     deps.log(
       `failback of ${failoverId}: ${outcome.outcome} ${outcome.instanceId}${outcome.detail === undefined ? "" : ` (${outcome.detail})`}`,

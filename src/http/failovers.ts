@@ -1,6 +1,7 @@
 /**
  * Failover status and control: `GET /api/failovers/{id}`, `POST /api/failovers/{id}/approve`, `POST …/abort`, and
- * `POST /api/drills` (dry-run: plan and readiness, no writes; live: a real failover of that scope).
+ * `POST /api/drills` (dry-run: plan and readiness, no writes; live: a real failover of that scope), and
+ * `POST /api/failovers/{id}/failback` (an operator's failback).
  */
 import { randomUUID } from "node:crypto";
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
@@ -8,8 +9,10 @@ import * as df from "durable-functions";
 import { z } from "zod";
 import { now, runtime } from "../composition";
 import { formatPath, zoneSchema } from "../domain/topology";
-import { EVENTS, ORCHESTRATIONS } from "../runbooks/contracts";
-import { startOrJoinFailover } from "./failover-service";
+import { attemptsAfter, failbackRequest } from "../health/failback-check";
+import { EVENTS, ORCHESTRATIONS, type FailoverReport } from "../runbooks/contracts";
+import { failbackInstanceId, type FailbackAttempt, type FailbackReport } from "../runbooks/health-contracts";
+import { startFailback, startOrJoinFailover } from "./failover-service";
 import { failure, json, problem } from "./responses";
 
 const ACTIVE = new Set(["Running", "Pending", "ContinuedAsNew", "Suspended"]);
@@ -181,6 +184,88 @@ export async function drillsHandler(request: HttpRequest, context: InvocationCon
         ...(links ?? {}),
       },
       { location: `/api/failovers/${instanceId}` },
+    );
+  } catch (error) {
+    return failure(error);
+  }
+}
+
+const failbackAskSchema = z.strictObject({
+  by: z.string().min(1).max(200).optional(),
+  /** Overrides `CUTOVER_FAILBACK_APPROVAL` for this failback. */
+  approval: z.enum(["before-start", "every-step", "none"]).optional(),
+});
+
+/**
+ * `POST /api/failovers/{id}/failback`: an operator starts the failback of failover `id` (manual precedence), or starts
+ * it again after an attempt that did not succeed (refused, relapsed, aborted or denied, failed; the earlier attempts
+ * stay in its report). The failback plans as the automatic one does: it refuses while the scope's breaker is not
+ * closed and soaked or an alert fires. 202 started (or joined when one is running); 404 no such failover; 409 when the
+ * failover is not a live one that succeeded, the failback already succeeded, or another run holds the workload.
+ */
+export async function failbackHandler(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const id = request.params["id"] ?? "";
+  const text = await request.text();
+  let body: unknown = {};
+  if (text.trim() !== "") {
+    try {
+      body = JSON.parse(text);
+    } catch (error) {
+      return problem(400, `malformed JSON: ${(error as Error).message}`);
+    }
+  }
+  const parsed = failbackAskSchema.safeParse(body);
+  if (!parsed.success)
+    return problem(400, parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join("; "));
+  try {
+    const rt = await runtime();
+    const status = await readStatus(context, id);
+    const report = status?.output as FailoverReport | null | undefined;
+    if (status === undefined || status.name !== ORCHESTRATIONS.failoverWorkload)
+      return problem(404, `no failover ${id}`);
+    if (String(status.runtimeStatus) !== "Completed" || report?.outcome !== "succeeded" || report.mode !== "live")
+      return problem(
+        409,
+        `failover ${id} is ${String(status.runtimeStatus)}${report?.outcome === undefined ? "" : ` (${report.outcome}, ${report.mode})`}: only a live failover that succeeded is failed back`,
+      );
+    const workload = rt.topology.workloads.find((w) => w.name === report.workload);
+    if (workload?.kind !== "inference")
+      return problem(
+        409,
+        `workload ${report.workload} ${workload === undefined ? "is not in the topology" : "is a training workload: it fails back by resuming in the hub"}`,
+      );
+    const fbId = failbackInstanceId(id);
+    const earlier = await readStatus(context, fbId);
+    const earlierReport = earlier?.output as FailbackReport | null | undefined;
+    let earlierAttempts: FailbackAttempt[] = [];
+    if (earlier !== undefined && !ACTIVE.has(String(earlier.runtimeStatus))) {
+      if (earlierReport?.outcome === "succeeded")
+        return problem(409, `failover ${id} was already failed back by ${fbId} (ended ${earlierReport.endedAt})`);
+      if (earlierReport !== null && earlierReport !== undefined) earlierAttempts = attemptsAfter(earlierReport);
+    }
+    const by = parsed.data.by ?? "api";
+    const client = df.getClient(context);
+    const started = await startFailback(
+      { client, now, control: rt.control },
+      failbackRequest(rt, id, report, {
+        precedence: "manual",
+        startedBy: `${by} (POST /api/failovers/${id}/failback)`,
+        earlierAttempts,
+        ...(parsed.data.approval === undefined ? {} : { approval: parsed.data.approval }),
+      }),
+    );
+    if (started.outcome === "refused")
+      return problem(409, started.detail ?? "another run holds the workload", { holder: started.instanceId });
+    return json(
+      202,
+      {
+        instanceId: started.instanceId,
+        outcome: started.outcome,
+        attempt: earlierAttempts.length + 1,
+        statusUrl: `/api/failovers/${started.instanceId}`,
+        ...(started.replaced === undefined ? {} : { replaced: started.replaced }),
+      },
+      { location: `/api/failovers/${started.instanceId}` },
     );
   } catch (error) {
     return failure(error);

@@ -146,9 +146,12 @@ export interface BreakerRecordResult {
  */
 export const FAILBACK_MAX_ATTEMPTS = 10;
 
-/** One earlier attempt of a failback (refused, or relapsed), as a later attempt records it. */
+/**
+ * One earlier attempt of a failback that did not succeed, as a later attempt records it (the check retries refused and
+ * relapsed ones; an operator's `POST /api/failovers/{id}/failback` any of them).
+ */
 const failbackAttemptSchema = z.strictObject({
-  outcome: z.enum(["refused", "relapsed"]).default("refused"),
+  outcome: z.enum(["refused", "relapsed", "aborted", "failed"]).default("refused"),
   startedAt: z.string().min(1),
   endedAt: z.string().min(1),
   reasons: z.array(z.string()).max(20),

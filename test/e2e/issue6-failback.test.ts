@@ -163,6 +163,53 @@ describe("issue #6: failback, end to end", () => {
     );
   }, 600_000);
 
+  it("an operator fails back by hand (POST /api/failovers/{id}/failback): refused before the soak, started again after it, then done", async () => {
+    await runAndInspect(
+      shipped("failback-after-recovery"),
+      async (report, s) => {
+        expect(report.failbacks).toEqual([]);
+        const failoverId = report.failoverList[0]!.instanceId;
+        const fbId = `failback-${failoverId}`;
+        const post = (id: string, body: unknown) => s.call("POST", `/api/failovers/${id}/failback`, body);
+        const view = async () =>
+          (await s.call("GET", `/api/failovers/${fbId}`)).json as {
+            runtimeStatus: string;
+            report: { outcome: string; reasons: string[]; earlierAttempts?: Array<{ outcome: string }> } | null;
+          };
+        const finished = async () => (await view()).runtimeStatus === "Completed";
+
+        // Bad input, an unknown failover, a failback instance named as a failover.
+        expect((await post(failoverId, { approval: "sometimes" })).status).toBe(400);
+        expect((await post("failover-nope", {})).status).toBe(404);
+
+        // Before eastus2's breaker has closed and soaked: started, then refused with the reason, retryable.
+        const first = await post(failoverId, { by: "sre-on-call", approval: "none" });
+        expect(first).toMatchObject({ status: 202, json: { instanceId: fbId, outcome: "started", attempt: 1 } });
+        expect(await s.runUntil(finished, { maxVirtualMs: 600_000 })).toBe(true);
+        const refused = (await view()).report!;
+        expect(refused.outcome).toBe("refused");
+        expect(refused.reasons.join(" ")).toMatch(/its breaker is (open|half-open)|soak time/);
+        expect((await post(fbId, {})).status).toBe(404);
+
+        // After the soak (breaker closed at ~1100 s + 300 s): started again, the refusal kept, and it succeeds.
+        const soaked = faultAt(s) + 1_500_000;
+        await s.runUntil(() => s.clock.now() >= soaked, { maxVirtualMs: 3_600_000 });
+        const second = await post(failoverId, { by: "sre-on-call", approval: "none" });
+        expect(second).toMatchObject({ status: 202, json: { instanceId: fbId, outcome: "started", attempt: 2 } });
+        expect(await s.runUntil(finished, { maxVirtualMs: 3_600_000 })).toBe(true);
+        const done = (await view()).report!;
+        expect({ outcome: done.outcome, reasons: done.reasons }).toMatchObject({ outcome: "succeeded" });
+        expect(done.earlierAttempts?.map((a) => a.outcome)).toEqual(["refused"]);
+        expect(s.sim.world.gateState("chat", "eastus2")).toBe("open");
+        expect(s.sim.world.groundTruth("chat").regions["eastus2"]?.trafficShare).toBeCloseTo(0.5, 2);
+
+        // Once it succeeded, asking again is a conflict.
+        expect((await post(failoverId, {})).status).toBe(409);
+      },
+      { env: { CUTOVER_FAILBACK_MODE: "off" } },
+    );
+  }, 600_000);
+
   it("a relapse during a failback step stops it and returns to the safe state: eastus2 drained again, surge kept", async () => {
     // The shipped scenario, plus eastus2 degrading for good 30 s into the failback's second step (at 25% of traffic).
     const scenario = failbackWith(RELAPSE);
