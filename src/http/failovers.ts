@@ -53,21 +53,28 @@ const controlSchema = z.strictObject({
   reason: z.string().max(2000).optional(),
 });
 
+/** A request body that may be empty (`{}` then), or a 400 for malformed JSON. */
+async function optionalBody(
+  request: HttpRequest,
+): Promise<{ ok: true; body: unknown } | { ok: false; response: HttpResponseInit }> {
+  const text = await request.text();
+  if (text.trim() === "") return { ok: true, body: {} };
+  try {
+    return { ok: true, body: JSON.parse(text) };
+  } catch (error) {
+    return { ok: false, response: problem(400, `malformed JSON: ${(error as Error).message}`) };
+  }
+}
+
 async function control(
   request: HttpRequest,
   context: InvocationContext,
   event: "approve" | "abort",
 ): Promise<HttpResponseInit> {
   const id = request.params["id"] ?? "";
-  const text = await request.text();
-  let body: unknown = {};
-  if (text.trim() !== "") {
-    try {
-      body = JSON.parse(text);
-    } catch (error) {
-      return problem(400, `malformed JSON: ${(error as Error).message}`);
-    }
-  }
+  const read = await optionalBody(request);
+  if (!read.ok) return read.response;
+  const body = read.body;
   const parsed = (
     event === "approve" ? controlSchema.extend({ approved: z.boolean().optional() }) : controlSchema
   ).safeParse(body);
@@ -205,15 +212,9 @@ const failbackAskSchema = z.strictObject({
  */
 export async function failbackHandler(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const id = request.params["id"] ?? "";
-  const text = await request.text();
-  let body: unknown = {};
-  if (text.trim() !== "") {
-    try {
-      body = JSON.parse(text);
-    } catch (error) {
-      return problem(400, `malformed JSON: ${(error as Error).message}`);
-    }
-  }
+  const read = await optionalBody(request);
+  if (!read.ok) return read.response;
+  const body = read.body;
   const parsed = failbackAskSchema.safeParse(body);
   if (!parsed.success)
     return problem(400, parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join("; "));
