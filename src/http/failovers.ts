@@ -204,7 +204,8 @@ const failbackAskSchema = z.strictObject({
 });
 
 /**
- * `POST /api/failovers/{id}/failback`: an operator starts the failback of failover `id` (manual precedence), or starts
+ * `POST /api/failovers/{id}/failback`: an operator starts the failback of failover `id` (automatic precedence: it never
+ * preempts a running failover), or starts
  * it again after an attempt that did not succeed (refused, relapsed, aborted or denied, failed; the earlier attempts
  * stay in its report). The failback plans as the automatic one does: it refuses while the scope's breaker is not
  * closed and soaked or an alert fires. 202 started (or joined when one is running); 404 no such failover; 409 when the
@@ -249,7 +250,8 @@ export async function failbackHandler(request: HttpRequest, context: InvocationC
     const started = await startFailback(
       { client, now, control: rt.control },
       failbackRequest(rt, id, report, {
-        precedence: "manual",
+        // Automatic precedence, as the check's: an operator's failback never preempts a running failover (a 409 names it).
+        precedence: "automatic",
         startedBy: `${by} (POST /api/failovers/${id}/failback)`,
         earlierAttempts,
         ...(parsed.data.approval === undefined ? {} : { approval: parsed.data.approval }),
