@@ -52,11 +52,14 @@ type Retry =
   | { readonly kind: "gave-up"; readonly reasons: ReadonlyArray<string> }
   | { readonly kind: "retry"; readonly attempts: FailbackAttempt[] };
 
-/** The attempts a new try of a finished, unsuccessful failback carries: its earlier ones and itself. */
+/**
+ * The attempts a new try of a finished, unsuccessful failback carries: its earlier ones (the newest 49, as the input
+ * keeps at most 50) and itself.
+ */
 export function attemptsAfter(report: FailbackReport): FailbackAttempt[] {
   if (report.outcome === "succeeded") throw new Error("a failback that succeeded has no next attempt");
   return [
-    ...(report.earlierAttempts ?? []),
+    ...(report.earlierAttempts ?? []).slice(-49),
     {
       outcome: report.outcome,
       startedAt: report.startedAt,
@@ -100,6 +103,8 @@ export function failbackRequest(
     readonly startedBy: string;
     readonly earlierAttempts: FailbackAttempt[];
     readonly approval?: FailbackOptions["approval"];
+    /** Replace a finished instance (default: when there are earlier attempts). */
+    readonly replaceFinished?: boolean;
   },
 ): FailbackRequest {
   const plan = report.plan as WorkloadPlan | undefined;
@@ -108,7 +113,7 @@ export function failbackRequest(
     scope: report.scope,
     failoverInstanceId: failoverId,
     precedence: ask.precedence,
-    replaceFinished: ask.earlierAttempts.length > 0,
+    replaceFinished: ask.replaceFinished ?? ask.earlierAttempts.length > 0,
     input: {
       workload: report.workload,
       scope: report.scope,

@@ -254,6 +254,8 @@ export async function failbackHandler(request: HttpRequest, context: InvocationC
         precedence: "automatic",
         startedBy: `${by} (POST /api/failovers/${id}/failback)`,
         earlierAttempts,
+        // Over any finished attempt, one that left no report (a crashed instance) included.
+        replaceFinished: earlier !== undefined,
         ...(parsed.data.approval === undefined ? {} : { approval: parsed.data.approval }),
       }),
     );

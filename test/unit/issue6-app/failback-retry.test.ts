@@ -5,7 +5,7 @@
  */
 import type * as df from "durable-functions";
 import { describe, expect, it } from "vitest";
-import { MAX_RETRY_GAP_MS, RETRY_GAP_MS, retryOf } from "../../../src/health/failback-check";
+import { attemptsAfter, MAX_RETRY_GAP_MS, RETRY_GAP_MS, retryOf } from "../../../src/health/failback-check";
 import {
   FAILBACK_MAX_ATTEMPTS,
   type FailbackAttempt,
@@ -89,6 +89,14 @@ describe("retryOf (failback check)", () => {
       kind: "gave-up",
       reasons: last.reasons,
     });
+  });
+
+  it("carries at most 50 attempts (the newest), ending with the one just over, and none after a success", () => {
+    const many = attemptsAfter(report({ outcome: "aborted", earlierAttempts: earlier(60) }));
+    expect(many).toHaveLength(50);
+    expect(many[0]!.reasons).toEqual(["attempt 12"]);
+    expect(many.at(-1)).toMatchObject({ outcome: "aborted", endedAt: iso(T0) });
+    expect(() => attemptsAfter(report({ outcome: "succeeded" }))).toThrow(/succeeded/);
   });
 
   it("leaves every other end alone: structural refusals, other outcomes, runs still going", () => {
