@@ -72,7 +72,7 @@ export interface FailbackSummary {
   readonly endedAt: number | null;
   readonly steps: FailbackReport["steps"];
   readonly reasons: ReadonlyArray<string>;
-  /** Earlier attempts that were refused for a reason time can cure (the app tried again under the same id). */
+  /** Earlier attempts that did not succeed (refused, relapsed, …), each replaced by a later one under the same id. */
   readonly earlierAttempts: NonNullable<FailbackReport["earlierAttempts"]>;
 }
 
@@ -320,7 +320,7 @@ export async function drive(
         }
       }
       // A failback is still to come while a live failover succeeded, every fault has cleared and none started yet, or
-      // the one that did was refused for a reason time can cure (the app tries it again).
+      // the one that did ended in a way the app tries again (a retryable refusal or a relapse, attempts left).
       const allCleared = sim.world.sampledWaits().faults.every((f) => f.clearedAt !== null);
       const failbackDue =
         failbackAuto &&

@@ -74,10 +74,9 @@ async function control(
   const id = request.params["id"] ?? "";
   const read = await optionalBody(request);
   if (!read.ok) return read.response;
-  const body = read.body;
   const parsed = (
     event === "approve" ? controlSchema.extend({ approved: z.boolean().optional() }) : controlSchema
-  ).safeParse(body);
+  ).safeParse(read.body);
   if (!parsed.success)
     return problem(400, parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join("; "));
   try {
@@ -205,9 +204,8 @@ const failbackAskSchema = z.strictObject({
 
 /**
  * `POST /api/failovers/{id}/failback`: an operator starts the failback of failover `id` (automatic precedence: it never
- * preempts a running failover), or starts
- * it again after an attempt that did not succeed (refused, relapsed, aborted or denied, failed; the earlier attempts
- * stay in its report). The failback plans as the automatic one does: it refuses while the scope's breaker is not
+ * preempts a running failover), or starts it again after an attempt that did not succeed (refused, relapsed, aborted
+ * or denied, failed; the earlier attempts stay in its report). The failback plans as the automatic one does: it refuses while the scope's breaker is not
  * closed and soaked or an alert fires. 202 started (or joined when one is running); 404 no such failover; 409 when the
  * failover is not a live one that succeeded, the failback already succeeded, or another run holds the workload.
  */
@@ -215,8 +213,7 @@ export async function failbackHandler(request: HttpRequest, context: InvocationC
   const id = request.params["id"] ?? "";
   const read = await optionalBody(request);
   if (!read.ok) return read.response;
-  const body = read.body;
-  const parsed = failbackAskSchema.safeParse(body);
+  const parsed = failbackAskSchema.safeParse(read.body);
   if (!parsed.success)
     return problem(400, parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join("; "));
   try {
